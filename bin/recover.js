@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+'use strict';
+// Runs the compiled CLI when built (Docker), else the TypeScript sources through tsx (a checkout).
+const path = require('node:path');
+const fs = require('node:fs');
+const built = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+if (fs.existsSync(built)) {
+  require(built);
+} else {
+  require('tsx/cjs');
+  require(path.join(__dirname, '..', 'src', 'cli', 'main.ts'));
+}

@@ -1,0 +1,12 @@
+/** Jest runs the TypeScript sources directly; `npm run typecheck` does the type checking. */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  testTimeout: 30000,
+  // Integration tests share the machine's servers; two workers keep them honest and fast.
+  maxWorkers: 2,
+};

@@ -1,0 +1,28 @@
+/**
+ * The one place that reads process.env. Everything else receives settings as arguments,
+ * so modules stay testable and nothing secret is read by accident.
+ */
+export interface ServiceUrls {
+  /** Admin connection used by the fleet fixtures and tests (never by the bot itself). */
+  fleetPostgresUrl: string;
+  fleetMysqlUrl: string;
+  redisUrl: string;
+}
+
+export function serviceUrls(env: NodeJS.ProcessEnv = process.env): ServiceUrls {
+  return {
+    fleetPostgresUrl: env.RECOVER_FLEET_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    fleetMysqlUrl: env.RECOVER_FLEET_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  };
+}
+
+/** A node's password, looked up by the variable name the topology gives. Undefined when unset. */
+export function secretFromEnv(name: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!name) return undefined;
+  return env[name];
+}
+
+export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOG_LEVEL ?? 'info';
+}

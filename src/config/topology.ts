@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Names end up in Slack, job ids, database names and log lines: keep them boring. */
+export const SafeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a lower-case letter and use only a-z, 0-9, "_" and "-" (max 63)');
+
+/** An environment variable name, never its value: secrets stay out of files, Slack and logs. */
+export const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like RLS1_DB_PASSWORD');
+
+export const DbEngine = z.enum(['postgres', 'mysql']);
+export type DbEngine = z.infer<typeof DbEngine>;
+
+export const DbConfig = z
+  .object({
+    engine: DbEngine,
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be a plain database name'),
+    user: z.string().min(1).max(63),
+    passwordEnv: EnvName.optional(),
+    /** How long to wait for the TCP connect and the server's greeting. */
+    connectTimeoutMs: z.number().int().positive().default(3000),
+    /** Server-side limit for every statement on this node. */
+    statementTimeoutMs: z.number().int().positive().default(10000),
+  })
+  .strict();
+export type DbConfig = z.infer<typeof DbConfig>;
+
+export const NodeConfig = z
+  .object({
+    name: SafeName,
+    db: DbConfig,
+  })
+  .strict();
+export type NodeConfig = z.infer<typeof NodeConfig>;
+
+export const Flavour = z.enum(['coremedia', 'tungsten', 'postgres-streaming', 'multisite']);
+export type Flavour = z.infer<typeof Flavour>;
+
+export const ProbeSettings = z
+  .object({
+    /** Upper bound for one node's whole probe; a node past it is reported unknown. */
+    timeoutMs: z.number().int().positive().default(5000),
+  })
+  .strict();
+
+export const Topology = z
+  .object({
+    name: SafeName,
+    flavour: Flavour,
+    master: SafeName,
+    nodes: z.array(NodeConfig).min(1),
+    probe: ProbeSettings.default({ timeoutMs: 5000 }),
+  })
+  .strict();
+export type Topology = z.infer<typeof Topology>;
+
+export const RecoverConfig = z
+  .object({
+    topologies: z.array(Topology).min(1),
+  })
+  .strict();
+export type RecoverConfig = z.infer<typeof RecoverConfig>;

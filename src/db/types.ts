@@ -1,0 +1,21 @@
+import type { DbEngine } from '../config/topology';
+
+export type Row = Record<string, unknown>;
+
+export interface QueryResult {
+  rows: Row[];
+  /** Rows changed by INSERT/UPDATE/DELETE; 0 for reads. */
+  affectedRows: number;
+  durationMs: number;
+}
+
+/**
+ * One node's database. SQL uses `?` placeholders on every engine (the PostgreSQL adapter
+ * rewrites them to $1…); values are always passed as parameters, never spliced into text.
+ */
+export interface Db {
+  readonly engine: DbEngine;
+  readonly node: string;
+  query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
+  close(): Promise<void>;
+}

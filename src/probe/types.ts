@@ -1,0 +1,37 @@
+import type { DbEngine } from '../config/topology';
+
+export type NodeRole = 'master' | 'slave';
+
+export interface ChangelogEntry {
+  sequenceno: number;
+  idtag: string;
+}
+
+/**
+ * What one node said. `reachable: false` means we never got a session; `error` set with
+ * `reachable: true` means the node answered but its state could not be read. Either way the
+ * node is unknown: every value we could not read is null, never 0.
+ */
+export interface NodeReport {
+  name: string;
+  role: NodeRole;
+  engine: DbEngine;
+  reachable: boolean;
+  error: string | null;
+  replicatorRemote: number | null;
+  replicatorLocal: number | null;
+  replicatorTag: string | null;
+  replicatorIdRows: number | null;
+  /** Up to five rows of ReplicatorIdTable, for a human to look at. */
+  replicatorIdSample: Record<string, unknown>[];
+  serverType: string | null;
+  lastChangelog: ChangelogEntry | null;
+  latencyMs: number | null;
+}
+
+export interface FleetReport {
+  topology: string;
+  flavour: string;
+  probedAt: string;
+  nodes: NodeReport[];
+}

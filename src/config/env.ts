@@ -18,11 +18,19 @@ export function serviceUrls(env: NodeJS.ProcessEnv = process.env): ServiceUrls {
 }
 
 /** A node's password, looked up by the variable name the topology gives. Undefined when unset. */
-export function secretFromEnv(name: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function secretFromEnv(
+  name: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (!name) return undefined;
   return env[name];
 }
 
 export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
   return env.LOG_LEVEL ?? 'info';
+}
+
+/** The topology file used when a command is not given --config. */
+export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env.RECOVER_CONFIG ?? 'recover.yaml';
 }

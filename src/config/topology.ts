@@ -3,10 +3,15 @@ import { z } from 'zod';
 /** Names end up in Slack, job ids, database names and log lines: keep them boring. */
 export const SafeName = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a lower-case letter and use only a-z, 0-9, "_" and "-" (max 63)');
+  .regex(
+    /^[a-z][a-z0-9_-]{0,62}$/,
+    'must start with a lower-case letter and use only a-z, 0-9, "_" and "-" (max 63)',
+  );
 
 /** An environment variable name, never its value: secrets stay out of files, Slack and logs. */
-export const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like RLS1_DB_PASSWORD');
+export const EnvName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like RLS1_DB_PASSWORD');
 
 export const DbEngine = z.enum(['postgres', 'mysql']);
 export type DbEngine = z.infer<typeof DbEngine>;
@@ -19,6 +24,12 @@ export const DbConfig = z
     database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be a plain database name'),
     user: z.string().min(1).max(63),
     passwordEnv: EnvName.optional(),
+    /** Present only so an inline password gets a useful error instead of "unrecognized key". */
+    password: z
+      .never({
+        error: 'inline passwords are not allowed: set an environment variable and name it in passwordEnv',
+      })
+      .optional(),
     /** How long to wait for the TCP connect and the server's greeting. */
     connectTimeoutMs: z.number().int().positive().default(3000),
     /** Server-side limit for every statement on this node. */

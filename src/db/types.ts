@@ -17,5 +17,7 @@ export interface Db {
   readonly engine: DbEngine;
   readonly node: string;
   query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
+  /** Sessions currently open (authenticated) to the node: tells "hung after connecting" from "never connected". */
+  openConnections(): number;
   close(): Promise<void>;
 }

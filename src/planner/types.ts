@@ -17,6 +17,8 @@ export interface PlannerWarning {
 export interface ReplayRange {
   from: number;
   to: number;
+  /** Some node's state could not be read: it may have gone beyond `to`. */
+  openEnded?: boolean;
 }
 
 export interface Proposal {

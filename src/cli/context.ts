@@ -1,0 +1,9 @@
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  defaultConfigFile: string;
+  exitCode: number;
+  /** Wait for cleanup, but never let a hung node's socket hold the terminal. */
+  closeWithin(work: Promise<unknown>, ms: number): Promise<void>;
+}

@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/config/errors';
+import { loadConfig } from '../../src/config/load';
+
+const dir = mkdtempSync(join(tmpdir(), 'recover-config-'));
+let counter = 0;
+function file(text: string): string {
+  const path = join(dir, `t${++counter}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function problemsOf(path: string): string[] {
+  try {
+    loadConfig(path);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const node = (name: string, extra = '') =>
+  `      - name: ${name}\n        db: { engine: postgres, host: 127.0.0.1, port: 5432, database: cm_${name.replace(/-/g, '_')}, user: postgres${extra} }\n`;
+const topology = (body: string, head = 'name: prod-live\n    flavour: coremedia\n    master: mls') =>
+  `topologies:\n  - ${head}\n    nodes:\n${body}`;
+
+describe('loadConfig', () => {
+  it('loads the documented shape with defaults filled in', () => {
+    const config = loadConfig(join(__dirname, '..', 'fixtures', 'config', 'valid.yaml'));
+    const t = config.topologies[0]!;
+    expect(t.name).toBe('prod-live');
+    expect(t.nodes.map((n) => n.name)).toEqual(['mls', 'rls-1']);
+    expect(t.nodes[1]!.db).toMatchObject({
+      engine: 'mysql',
+      passwordEnv: 'RLS1_DB_PASSWORD',
+      connectTimeoutMs: 3000,
+    });
+    expect(t.probe.timeoutMs).toBe(5000);
+  });
+
+  it.each([
+    ['YAML syntax', 'topologies:\n  - name: [unclosed\n', /:\d+:\d+: YAML: /],
+    [
+      'unknown flavour',
+      topology(node('mls'), 'name: prod-live\n    flavour: oracle\n    master: mls'),
+      /:3: topologies\[0\]\.flavour: Invalid option: expected one of "coremedia"/,
+    ],
+    [
+      'duplicate node name',
+      topology(node('mls') + node('rls-1') + node('rls-1')),
+      /topologies\[0\]\.nodes\[2\]\.name: duplicate node name "rls-1" in "prod-live"/,
+    ],
+    [
+      'master not among nodes',
+      topology(node('rls-1'), 'name: prod-live\n    flavour: coremedia\n    master: mls'),
+      /topologies\[0\]\.master: "mls" is not among the nodes of "prod-live" \(rls-1\)/,
+    ],
+    [
+      'missing field',
+      'topologies:\n  - name: prod-live\n    flavour: coremedia\n    master: mls\n    nodes:\n      - name: mls\n        db: { engine: postgres, port: 5432, database: cm, user: postgres }\n',
+      /:7: topologies\[0\]\.nodes\[0\]\.db\.host: missing/,
+    ],
+    [
+      'unsafe node name',
+      topology(node('mls') + node('rls;rm -rf')),
+      /topologies\[0\]\.nodes\[1\]\.name: must start with a lower-case letter/,
+    ],
+    [
+      'inline password',
+      topology(node('mls', ', password: hunter2')),
+      /db\.password: inline passwords are not allowed/,
+    ],
+    [
+      'unknown key',
+      topology(node('mls', ', colour: blue')),
+      /topologies\[0\]\.nodes\[0\]\.db: Unrecognized key: "colour"/,
+    ],
+  ])('%s: names the file and the path', (_label, text, expected) => {
+    const path = file(text);
+    const problems = problemsOf(path);
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p.startsWith(path)).toBe(true);
+    expect(problems.join('\n')).toMatch(expected);
+  });
+
+  it('reports one line per problem', () => {
+    const path = file(
+      'topologies:\n  - name: Bad Name\n    flavour: oracle\n    master: mls\n    nodes:\n      - name: mls\n        db: { engine: db2, host: h, port: 0, database: x, user: u }\n',
+    );
+    const problems = problemsOf(path);
+    expect(problems).toHaveLength(4);
+    expect(problems.map((p) => p.split(': ')[1])).toEqual([
+      'topologies[0].name',
+      'topologies[0].flavour',
+      'topologies[0].nodes[0].db.engine',
+      'topologies[0].nodes[0].db.port',
+    ]);
+  });
+
+  it('never echoes an inline password', () => {
+    const problems = problemsOf(file(topology(node('mls', ', password: hunter2'))));
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('names an unreadable file', () => {
+    expect(problemsOf(join(dir, 'nope.yaml'))).toEqual([`${join(dir, 'nope.yaml')}: cannot read: ENOENT`]);
+  });
+});

@@ -8,18 +8,25 @@ type PathKey = PropertyKey;
 
 /** Parse and validate a YAML file against a zod schema; every problem names file, path and line. */
 export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let text: string;
+  return parseYamlText(file, readText(file), schema);
+}
+
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(file, [
       `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     ]);
   }
-  return parseYamlText(file, text, schema);
 }
 
-export function parseYamlText<S extends z.ZodType>(file: string, text: string, schema: S): z.infer<S> {
+export function parseYamlText<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+  crossChecks: (raw: unknown) => Problem[] = () => [],
+): z.infer<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -31,45 +38,76 @@ export function parseYamlText<S extends z.ZodType>(file: string, text: string, s
       }),
     );
   }
-  const result = schema.safeParse(doc.toJS());
-  if (result.success) return result.data;
+  const raw: unknown = doc.toJS();
+  const result = schema.safeParse(raw);
+  const problems: Problem[] = result.success
+    ? []
+    : result.error.issues.map((issue) => ({ path: issue.path, message: messageOf(doc, issue) }));
+  // Cross-field rules run on the raw document too, so one run shows every mistake.
+  problems.push(...crossChecks(raw));
+  if (problems.length === 0 && result.success) return result.data;
+  const line = (p: Problem) => lineOf(doc, lineCounter, p.path) ?? 0;
   throw new ConfigError(
     file,
-    result.error.issues.map((issue) => {
-      const where = formatPath(doc, issue.path);
-      const line = lineOf(doc, lineCounter, issue.path);
-      return `${file}${line ? `:${line}` : ''}: ${where || '(top level)'}: ${messageOf(doc, issue)}`;
-    }),
+    problems
+      .map((p) => ({ ...p, line: line(p) }))
+      .sort((a, b) => a.line - b.line)
+      .map(
+        (p) => `${file}${p.line ? `:${p.line}` : ''}: ${formatPath(p.path) || '(top level)'}: ${p.message}`,
+      ),
   );
 }
 
-/** Load the topology file and apply the cross-field rules zod cannot express field by field. */
-export function loadConfig(file: string): RecoverConfig {
-  const config = loadYamlFile(file, RecoverConfig);
-  const problems = crossCheck(config).map((p) => `${file}: ${p}`);
-  if (problems.length > 0) throw new ConfigError(file, problems);
-  return config;
+export interface Problem {
+  path: readonly PathKey[];
+  message: string;
 }
 
-export function crossCheck(config: RecoverConfig): string[] {
-  const problems: string[] = [];
+/** Load the topology file: schema and cross-field rules (unique names, master among nodes). */
+export function loadConfig(file: string): RecoverConfig {
+  const text = readText(file);
+  return parseYamlText(file, text, RecoverConfig, crossCheck);
+}
+
+/** Rules across fields, on the raw document: tolerant of shapes the schema rejects. */
+export function crossCheck(raw: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const topologies = arrayAt(raw, 'topologies');
   const seenTopologies = new Set<string>();
-  config.topologies.forEach((t, ti) => {
-    if (seenTopologies.has(t.name))
-      problems.push(`topologies[${ti}].name: duplicate topology name "${t.name}"`);
-    seenTopologies.add(t.name);
+  topologies.forEach((t, ti) => {
+    const name = stringAt(t, 'name');
+    if (name !== undefined && seenTopologies.has(name))
+      problems.push({ path: ['topologies', ti, 'name'], message: `duplicate topology name "${name}"` });
+    if (name !== undefined) seenTopologies.add(name);
     const seenNodes = new Set<string>();
-    t.nodes.forEach((n, ni) => {
-      if (seenNodes.has(n.name))
-        problems.push(`topologies[${ti}].nodes[${ni}].name: duplicate node name "${n.name}" in "${t.name}"`);
-      seenNodes.add(n.name);
+    arrayAt(t, 'nodes').forEach((n, ni) => {
+      const nodeName = stringAt(n, 'name');
+      if (nodeName === undefined) return;
+      if (seenNodes.has(nodeName))
+        problems.push({
+          path: ['topologies', ti, 'nodes', ni, 'name'],
+          message: `duplicate node name "${nodeName}" in "${name ?? '?'}"`,
+        });
+      seenNodes.add(nodeName);
     });
-    if (!seenNodes.has(t.master))
-      problems.push(
-        `topologies[${ti}].master: "${t.master}" is not among the nodes of "${t.name}" (${[...seenNodes].join(', ')})`,
-      );
+    const master = stringAt(t, 'master');
+    if (master !== undefined && seenNodes.size > 0 && !seenNodes.has(master))
+      problems.push({
+        path: ['topologies', ti, 'master'],
+        message: `"${master}" is not among the nodes of "${name ?? '?'}" (${[...seenNodes].join(', ')})`,
+      });
   });
   return problems;
+}
+
+function arrayAt(value: unknown, key: string): unknown[] {
+  const v = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return Array.isArray(v) ? v : [];
+}
+
+function stringAt(value: unknown, key: string): string | undefined {
+  const v = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'string' ? v : undefined;
 }
 
 export function findTopology(config: RecoverConfig, name: string | undefined): Topology | undefined {
@@ -77,7 +115,7 @@ export function findTopology(config: RecoverConfig, name: string | undefined): T
   return config.topologies.find((t) => t.name === name);
 }
 
-function formatPath(_doc: Document, path: readonly PathKey[]): string {
+function formatPath(path: readonly PathKey[]): string {
   return path.reduce<string>((acc, key) => {
     if (typeof key === 'number') return `${acc}[${key}]`;
     return acc ? `${acc}.${String(key)}` : String(key);

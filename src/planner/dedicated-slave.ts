@@ -24,8 +24,10 @@ export function mostCommonSequences(sequences: readonly number[]): number[] {
 
 /** Why a node is unknown, from its own error text where there is one. */
 export function unknownReason(node: NodeReport): string {
-  if (!node.reachable) return `unreachable (${node.error ?? 'no session'})`;
-  if (node.error !== null) return `unreadable (${node.error})`;
+  // The probe's error already says what happened; only add "unreachable" where it does not.
+  if (!node.reachable)
+    return node.error?.startsWith('unreachable') ? node.error : `unreachable: ${node.error ?? 'no session'}`;
+  if (node.error !== null) return node.error;
   if (node.replicatorRemote === null) return 'replicator_remote not read';
   return 'ReplicatorIdTable not read';
 }

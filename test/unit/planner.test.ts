@@ -181,9 +181,9 @@ const scenarios: Scenario[] = [
     codes: ['slaves-unknown'],
     verdicts: {
       'rls-1': 'chosen: sequence 1042, ReplicatorIdTable empty',
-      'rls-2': 'unknown: unreachable (connect ETIMEDOUT)',
-      'rls-3': 'unknown: unreachable (getaddrinfo ENOTFOUND rls-3)',
-      'rls-4': 'unknown: unreadable (permission denied for table replicatoridtable)',
+      'rls-2': 'unknown: unreachable: connect ETIMEDOUT',
+      'rls-3': 'unknown: unreachable: getaddrinfo ENOTFOUND rls-3',
+      'rls-4': 'unknown: permission denied for table replicatoridtable',
       'rls-5': 'unknown: ReplicatorIdTable not read',
     },
     messages: {
@@ -209,8 +209,8 @@ const scenarios: Scenario[] = [
     },
     codes: ['no-reachable-slave', 'slaves-unknown'],
     verdicts: {
-      'rls-1': 'unknown: unreachable (connect ETIMEDOUT)',
-      'rls-2': 'unknown: unreadable (password authentication failed)',
+      'rls-1': 'unknown: unreachable: connect ETIMEDOUT',
+      'rls-2': 'unknown: password authentication failed',
     },
     messages: { 'no-reachable-slave': ['rls-1, rls-2'] },
   },

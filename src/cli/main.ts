@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors';
-import { defaultConfigFile } from '../config/env';
+import { defaultConfigFile, processEnv } from '../config/env';
 import { UnsupportedFlavourError } from '../status/inspect';
 import type { CliContext } from './context';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './exit-codes';
@@ -45,7 +45,7 @@ function reportError(err: unknown, ctx: CliContext): number {
 
 export function processContext(): CliContext {
   return {
-    env: process.env,
+    env: processEnv(),
     stdout: process.stdout,
     stderr: process.stderr,
     defaultConfigFile: defaultConfigFile(),

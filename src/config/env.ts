@@ -2,6 +2,11 @@
  * The one place that reads process.env. Everything else receives settings as arguments,
  * so modules stay testable and nothing secret is read by accident.
  */
+/** The process environment, handed to the composition roots (CLI, bot) and from there down as a value. */
+export function processEnv(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
 export interface ServiceUrls {
   /** Admin connection used by the fleet fixtures and tests (never by the bot itself). */
   fleetPostgresUrl: string;

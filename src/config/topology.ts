@@ -56,6 +56,26 @@ export const ProbeSettings = z
   })
   .strict();
 
+/** A person or a group: Slack user ids (U…), user-group ids (S…), or terminal names. */
+export const Principal = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a user or group id (letters, digits, . _ -)');
+
+export const Access = z
+  .object({
+    /** Who may start runs; absent means anyone who can reach the bot. */
+    requesters: z.array(Principal).optional(),
+    /** Who may approve destructive steps (never the requester of the same run). */
+    approvers: z.array(Principal).default([]),
+    approvalTtlMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(15),
+  })
+  .strict();
+export type Access = z.infer<typeof Access>;
+
 export const Topology = z
   .object({
     name: SafeName,
@@ -63,6 +83,7 @@ export const Topology = z
     master: SafeName,
     nodes: z.array(NodeConfig).min(1),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
+    access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
   })
   .strict();
 export type Topology = z.infer<typeof Topology>;
@@ -70,6 +91,8 @@ export type Topology = z.infer<typeof Topology>;
 export const RecoverConfig = z
   .object({
     topologies: z.array(Topology).min(1),
+    /** Group membership for the terminal (Slack resolves its own user groups). */
+    groups: z.record(Principal, z.array(Principal)).default({}),
   })
   .strict();
 export type RecoverConfig = z.infer<typeof RecoverConfig>;

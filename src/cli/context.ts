@@ -6,4 +6,6 @@ export interface CliContext {
   exitCode: number;
   /** Wait for cleanup, but never let a hung node's socket hold the terminal. */
   closeWithin(work: Promise<unknown>, ms: number): Promise<void>;
+  /** Resolves on SIGINT or SIGTERM (long-running commands: the worker). */
+  untilSignal(): Promise<string>;
 }

@@ -2,8 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors';
 import { defaultConfigFile, processEnv } from '../config/env';
 import { UnsupportedFlavourError } from '../status/inspect';
+import { PlanError } from '../runbook/resolve';
 import type { CliContext } from './context';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './exit-codes';
+import { registerEngineCommands } from './engine-commands';
 import { registerStatus } from './status-command';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -12,6 +14,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   registerStatus(program, ctx);
+  registerEngineCommands(program, ctx);
   return program;
 }
 
@@ -27,20 +30,19 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 function reportError(err: unknown, ctx: CliContext): number {
-  if (err instanceof CommanderError) {
-    // Help and version are not errors; everything else commander rejects is a usage mistake.
-    return err.exitCode === 0 ? 0 : EXIT_USAGE;
-  }
+  // Help and version are not errors; everything else commander rejects is a usage mistake (already printed).
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+  // A config error is one line per problem, each naming the file.
   if (err instanceof ConfigError) {
     ctx.stderr.write(err.problems.join('\n') + '\n');
     return EXIT_USAGE;
   }
-  if (err instanceof UsageError || err instanceof UnsupportedFlavourError) {
-    ctx.stderr.write(`recover: ${err.message}\n`);
-    return EXIT_USAGE;
-  }
-  ctx.stderr.write(`recover: ${err instanceof Error ? err.message : String(err)}\n`);
-  return EXIT_FAILURE;
+  const message = err instanceof Error ? err.message : String(err);
+  ctx.stderr.write(`recover: ${message}\n`);
+  const usage =
+    err instanceof UsageError || err instanceof UnsupportedFlavourError || err instanceof PlanError;
+  // Engine refusals (busy topology, self-approval, …) are answers, not crashes, but scripts must notice: 1.
+  return usage ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 export function processContext(): CliContext {
@@ -55,6 +57,18 @@ export function processContext(): CliContext {
         work.then(() => undefined),
         new Promise<void>((resolve) => setTimeout(resolve, ms).unref()),
       ]),
+    untilSignal: () =>
+      new Promise((resolve) => {
+        const onSignal = (signal: string) => {
+          resolve(signal);
+          // Graceful shutdown gets 10 s; a second signal or the deadline forces the exit.
+          setTimeout(() => process.exit(EXIT_FAILURE), 10_000).unref();
+          process.once('SIGINT', () => process.exit(EXIT_FAILURE));
+          process.once('SIGTERM', () => process.exit(EXIT_FAILURE));
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+      }),
   };
 }
 

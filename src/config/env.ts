@@ -39,3 +39,21 @@ export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
 export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.RECOVER_CONFIG ?? 'recover.yaml';
 }
+
+/** Key prefix for everything Recover keeps in Redis (BullMQ queues included); tests use their own. */
+export function redisPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  return env.RECOVER_REDIS_PREFIX ?? 'recover';
+}
+
+/** Worker lock and stall-check periods; short in tests so a killed worker's job is picked up fast. */
+export function workerTimings(env: NodeJS.ProcessEnv = process.env): {
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+} {
+  const lock = Number(env.RECOVER_LOCK_MS);
+  const stalled = Number(env.RECOVER_STALLED_MS);
+  return {
+    ...(lock > 0 ? { lockDurationMs: lock } : {}),
+    ...(stalled > 0 ? { stalledIntervalMs: stalled } : {}),
+  };
+}

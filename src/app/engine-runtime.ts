@@ -1,0 +1,87 @@
+import { Redis } from 'ioredis';
+import type { RecoverConfig } from '../config/topology';
+import { DbRegistry } from '../db/connect';
+import { AuditLog } from '../engine/audit';
+import type { EngineDeps } from '../engine/deps';
+import { sqlExecutors, type ExecutorRegistry } from '../engine/executors';
+import { RunLedger } from '../engine/ledger';
+import { TopologyLease } from '../engine/lease';
+import { checkRedis } from '../engine/redis-checks';
+import { createRunQueue } from '../engine/run-queue';
+import type { Notifier } from '../engine/types';
+import { redisOptionsFromUrl } from '../engine/redis-options';
+import { startRunWorker, type RunWorkerOptions } from '../engine/worker';
+import { inspectTopology } from '../status/inspect';
+import type { Worker } from 'bullmq';
+
+export interface EngineRuntimeOptions {
+  config: RecoverConfig;
+  redisUrl: string;
+  prefix: string;
+  notifier: Notifier;
+  env?: NodeJS.ProcessEnv;
+  executors?: ExecutorRegistry;
+  clock?: () => Date;
+}
+
+export interface EngineRuntime {
+  deps: EngineDeps;
+  redis: Redis;
+  warnings: string[];
+  startWorker(options?: Partial<Omit<RunWorkerOptions, 'connection' | 'prefix'>>): Worker;
+  close(): Promise<void>;
+}
+
+/** The composition root of the engine: every connection is opened here and closed by close(). */
+export async function createEngineRuntime(options: EngineRuntimeOptions): Promise<EngineRuntime> {
+  const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  await redis.connect();
+  const workers: Worker[] = [];
+  const dbs = new DbRegistry({ env: options.env });
+  let queue: ReturnType<typeof createRunQueue> | undefined;
+  try {
+    const { warnings } = await checkRedis(redis);
+    const clock = options.clock ?? (() => new Date());
+    // Workers block on Redis and must retry forever; see PITFALLS (BullMQ).
+    const connectionFor = () => redisOptionsFromUrl(options.redisUrl, { maxRetriesPerRequest: null });
+    queue = createRunQueue(connectionFor(), options.prefix);
+    const deps: EngineDeps = {
+      config: options.config,
+      ledger: new RunLedger(redis, { prefix: options.prefix, clock }),
+      lease: new TopologyLease(redis, { prefix: options.prefix, clock }),
+      audit: new AuditLog(redis, { prefix: options.prefix }),
+      queue,
+      notifier: options.notifier,
+      dbs,
+      executors: options.executors ?? sqlExecutors(),
+      inspect: (topology) => inspectTopology(topology, dbs),
+      clock,
+    };
+    const q = queue;
+    return {
+      deps,
+      redis,
+      warnings,
+      startWorker(workerOptions = {}) {
+        const worker = startRunWorker(deps, {
+          ...workerOptions,
+          connection: connectionFor(),
+          prefix: options.prefix,
+        });
+        workers.push(worker);
+        return worker;
+      },
+      async close() {
+        await Promise.allSettled(workers.map((w) => w.close()));
+        await q.close();
+        await dbs.closeAll();
+        redis.disconnect();
+      },
+    };
+  } catch (err) {
+    await queue?.close();
+    await dbs.closeAll();
+    redis.disconnect();
+    throw err;
+  }
+}

@@ -1,0 +1,66 @@
+import { createEngineRuntime, type EngineRuntime } from '../app/engine-runtime';
+import { redisPrefix, serviceUrls } from '../config/env';
+import { loadConfig } from '../config/load';
+import type { RecoverConfig } from '../config/topology';
+import type { Notifier } from '../engine/types';
+import { renderAuditLine } from '../render/event-text';
+import type { CliContext } from './context';
+
+export interface ConfigOption {
+  config?: string;
+}
+
+export function configFrom(opts: ConfigOption, ctx: CliContext): RecoverConfig {
+  return loadConfig(opts.config ?? ctx.defaultConfigFile);
+}
+
+/** Open the engine for one command and always close it, whatever happens. */
+export async function withRuntime<T>(
+  ctx: CliContext,
+  config: RecoverConfig,
+  notifier: Notifier,
+  fn: (rt: EngineRuntime) => Promise<T>,
+): Promise<T> {
+  const rt = await createEngineRuntime({
+    config,
+    redisUrl: serviceUrls(ctx.env).redisUrl,
+    prefix: redisPrefix(ctx.env),
+    notifier,
+    env: ctx.env,
+  });
+  for (const w of rt.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  try {
+    return await fn(rt);
+  } finally {
+    await ctx.closeWithin(rt.close(), 2000);
+  }
+}
+
+/**
+ * Print a run's audit events as they happen until it stops needing nobody: waiting for an
+ * approval or a decision, or ended. The worker does the work; this only watches.
+ */
+export async function followRun(
+  rt: EngineRuntime,
+  ctx: CliContext,
+  runId: string,
+  fromIndex = 0,
+): Promise<string> {
+  let seen = fromIndex;
+  const started = Date.now();
+  let hinted = false;
+  for (;;) {
+    const events = await rt.deps.audit.read(runId);
+    for (const e of events.slice(seen)) ctx.stdout.write(renderAuditLine(e) + '\n');
+    const progressed = events.length > seen;
+    seen = events.length;
+    const run = await rt.deps.ledger.getRun(runId);
+    const running = await rt.deps.ledger.getSteps(runId).then((s) => s.some((x) => x.state === 'running'));
+    if (run && run.state !== 'running' && !running) return run.state;
+    if (!progressed && !hinted && Date.now() - started > 5000) {
+      ctx.stderr.write('(no progress yet: is a worker running? start one with `recover worker`)\n');
+      hinted = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}

@@ -1,0 +1,290 @@
+import { resolvePlan, stepsHash } from '../runbook/resolve';
+import { getRunbook } from '../runbook/registry';
+import type { Plan, PlanStep, StepResult } from '../runbook/types';
+import { record, topologyOf, type EngineDeps } from './deps';
+import { execute } from './executors';
+import { finishRun, type Fence } from './finish';
+import { TERMINAL_RUN_STATES, type RunRecord, type StepRecord } from './types';
+
+const READ_RETRIES = 3;
+
+/**
+ * Move a run forward by one stage. Called by the worker for every `advance` job; safe to call
+ * again at any point: every write is a compare-and-set fenced by the run's lease token.
+ */
+export async function advanceRun(deps: EngineDeps, runId: string): Promise<void> {
+  const run = await deps.ledger.getRun(runId);
+  if (!run || TERMINAL_RUN_STATES.includes(run.state)) return;
+  // Taking over bumps the fencing token: a worker that died and comes back cannot write any more.
+  const lease = await deps.lease.takeOver(run.topology, runId);
+  if (!lease) return;
+  const fence: Fence = { topology: run.topology, token: lease.token };
+  // Heartbeat while this worker holds the run, so `runs` can tell a live holder from a dead one.
+  const beat = setInterval(
+    () => void deps.lease.heartbeat(run.topology, runId, lease.token).catch(() => undefined),
+    5_000,
+  );
+  try {
+    await advanceHeld(deps, run, fence);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Promise<void> {
+  const runId = run.id;
+  const plan = (await deps.ledger.getPlan(runId))!;
+  const records = new Map((await deps.ledger.getSteps(runId)).map((s) => [s.stepId, s]));
+  const state = (p: PlanStep) => records.get(p.id)?.state ?? 'pending';
+
+  const orphans = plan.steps.filter((p) => state(p) === 'running');
+  if (orphans.length > 0) return haltOnUnknown(deps, run, orphans, fence);
+  if (run.state === 'halted' || plan.steps.some((p) => state(p) === 'unknown')) return;
+
+  const next = plan.steps.find((p) => state(p) !== 'done' && state(p) !== 'skipped');
+  if (!next) return finishRun(deps, run, fence, 'done', null);
+  const stage = plan.steps.filter((p) => p.stage === next.stage);
+
+  const gate = stage.find((p) => p.gate)?.gate ?? null;
+  if (gate) {
+    const approval = await deps.ledger.getApproval(runId, gate);
+    if (!approval || approval.voidedAt || approval.planHash !== plan.hash)
+      return requestApproval(deps, run, plan, gate, fence);
+    const fresh = await replan(deps, run);
+    if (remainingHash(plan, next) !== remainingHash(fresh, next))
+      return voidForDrift(deps, run, plan, fresh, gate, fence);
+  }
+
+  const results = await Promise.all(stage.map((p) => runStep(deps, run, p, gate, fence, records)));
+  const failures = stage.flatMap((p, i) => {
+    const r = results[i];
+    return r && !r.ok ? [`${p.id}: ${r.error ?? 'failed'}`] : [];
+  });
+  if (failures.length > 0) return finishRun(deps, run, fence, 'failed', failures.join('; '));
+  if ((await deps.ledger.getRun(runId))?.state !== 'running') return; // halted or aborted meanwhile
+  await deps.queue.advance(runId, next.stage + 1, 'next');
+}
+
+async function runStep(
+  deps: EngineDeps,
+  run: RunRecord,
+  step: PlanStep,
+  gate: string | null,
+  fence: Fence,
+  records: Map<string, StepRecord>,
+): Promise<StepResult | null> {
+  const started = await deps.ledger.transitionStep(
+    run.id,
+    step.id,
+    ['pending', 'awaiting-approval'],
+    'running',
+    { startedAt: deps.clock().toISOString() },
+    fence,
+  );
+  if (!started) return null; // already taken by another attempt: never run a step twice
+  if (step.risk === 'destructive' && gate) {
+    // One approval, one execution per step: consumed atomically before anything is sent.
+    const fresh = await deps.ledger.consumeApproval(run.id, gate, step.id, deps.clock().toISOString());
+    if (!fresh) {
+      await deps.ledger.transitionStep(run.id, step.id, ['running'], 'unknown', {}, fence);
+      await deps.ledger.setRunState(
+        run.id,
+        'halted',
+        fence,
+        `${step.id}: approval already used once; decide retry, mark-done or abort`,
+      );
+      return null;
+    }
+  }
+  await record(deps, {
+    runId: run.id,
+    kind: 'step-start',
+    actor: null,
+    stepId: step.id,
+    summary: `${step.title} on ${step.node}`,
+    detail: { action: step.action, risk: step.risk },
+  });
+  await deps.notifier.notify({ type: 'step-started', run, stepId: step.id });
+
+  const topology = topologyOf(deps, run.topology);
+  const ctx = {
+    topology,
+    db: (node: string) =>
+      deps.dbs.get(
+        topology.nodes.find((n) => n.name === node)!,
+        topology.name,
+      ),
+    captured: (planStepId: string, name: string) => records.get(planStepId)?.result?.captured[name],
+  };
+  let result = await execute(deps.executors, step, ctx);
+  // Reads cannot make anything worse: retry them with backoff. Nothing else is retried unasked.
+  for (let attempt = 1; !result.ok && step.risk === 'read' && attempt < READ_RETRIES; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+    result = await execute(deps.executors, step, ctx);
+  }
+  const finishedAt = deps.clock().toISOString();
+  await deps.ledger.transitionStep(
+    run.id,
+    step.id,
+    ['running'],
+    result.ok ? 'done' : 'failed',
+    { result, finishedAt },
+    fence,
+  );
+  await record(deps, {
+    runId: run.id,
+    kind: 'step-result',
+    actor: null,
+    stepId: step.id,
+    summary: resultSummary(step, result),
+    detail: {
+      ok: result.ok,
+      affectedRows: result.affectedRows,
+      rowCount: result.rowCount,
+      durationMs: result.durationMs,
+      error: result.error,
+      captured: result.captured,
+    },
+  });
+  await deps.notifier.notify({ type: 'step-result', run, stepId: step.id, result });
+  return result;
+}
+
+async function requestApproval(
+  deps: EngineDeps,
+  run: RunRecord,
+  plan: Plan,
+  gate: string,
+  fence: Fence,
+): Promise<void> {
+  const now = deps.clock().toISOString();
+  const gateSteps = plan.steps.filter((p) => p.gate === gate);
+  const waiting: string[] = [];
+  for (const p of gateSteps) {
+    const moved = await deps.ledger.transitionStep(
+      run.id,
+      p.id,
+      ['pending', 'awaiting-approval'],
+      'awaiting-approval',
+      { awaitingSince: now },
+      fence,
+    );
+    if (moved) waiting.push(p.id);
+  }
+  await deps.ledger.setRunState(run.id, 'awaiting-approval', fence, null);
+  await record(deps, {
+    runId: run.id,
+    kind: 'awaiting-approval',
+    actor: null,
+    stepId: waiting[0] ?? null,
+    summary: `waiting for a second person to approve gate "${gate}" (${waiting.join(', ')}) of plan ${plan.hash.slice(0, 12)}`,
+    detail: { gate, steps: waiting, planHash: plan.hash },
+  });
+  await deps.notifier.notify({
+    type: 'awaiting-approval',
+    run: { ...run, state: 'awaiting-approval' },
+    gate,
+    stepIds: waiting,
+    planHash: plan.hash,
+  });
+}
+
+async function voidForDrift(
+  deps: EngineDeps,
+  run: RunRecord,
+  old: Plan,
+  fresh: Plan,
+  gate: string,
+  fence: Fence,
+): Promise<void> {
+  const now = deps.clock().toISOString();
+  await deps.ledger.voidApproval(run.id, gate, now);
+  await deps.ledger.replacePlan(run.id, fresh, fence);
+  const reason = `live state changed since plan ${old.hash.slice(0, 12)}: the approval is void; new plan ${fresh.hash.slice(0, 12)} needs a fresh approval`;
+  await record(deps, {
+    runId: run.id,
+    kind: 'approval-void',
+    actor: null,
+    stepId: null,
+    summary: reason,
+    detail: { oldPlanHash: old.hash, newPlanHash: fresh.hash },
+  });
+  await deps.notifier.notify({
+    type: 'approval-decided',
+    run,
+    gate,
+    decision: 'void',
+    by: 'recover',
+    reason,
+  });
+  await deps.notifier.notify({ type: 'run-started', run: { ...run, planHash: fresh.hash }, plan: fresh });
+  await requestApproval(
+    deps,
+    { ...run, planHash: fresh.hash },
+    fresh,
+    fresh.steps.find((p) => p.gate)?.gate ?? gate,
+    fence,
+  );
+}
+
+async function haltOnUnknown(
+  deps: EngineDeps,
+  run: RunRecord,
+  orphans: PlanStep[],
+  fence: Fence,
+): Promise<void> {
+  const reads = orphans.filter((p) => p.risk === 'read');
+  const others = orphans.filter((p) => p.risk !== 'read');
+  for (const p of reads) await deps.ledger.transitionStep(run.id, p.id, ['running'], 'pending', {}, fence);
+  if (others.length === 0) return deps.queue.advance(run.id, orphans[0]!.stage, `reread-${Date.now()}`);
+  for (const p of others) await deps.ledger.transitionStep(run.id, p.id, ['running'], 'unknown', {}, fence);
+  const names = others.map((p) => p.id).join(', ');
+  const reason = `${names} was running when its worker stopped: outcome unknown. Check the node, then decide retry, mark-done or abort`;
+  await deps.ledger.setRunState(run.id, 'halted', fence, reason);
+  const status = await deps.inspect(topologyOf(deps, run.topology)).catch(() => null);
+  await record(deps, {
+    runId: run.id,
+    kind: 'halt',
+    actor: null,
+    stepId: others[0]!.id,
+    summary: reason,
+    detail: {
+      probe:
+        status?.nodes.map((n) => ({
+          name: n.name,
+          reachable: n.reachable,
+          error: n.error,
+          replicatorRemote: n.replicatorRemote,
+        })) ?? null,
+    },
+  });
+  await deps.notifier.notify({
+    type: 'run-halted',
+    run: { ...run, state: 'halted', reason },
+    stepId: others[0]!.id,
+    reason,
+  });
+}
+
+async function replan(deps: EngineDeps, run: RunRecord): Promise<Plan> {
+  const topology = topologyOf(deps, run.topology);
+  const status = await deps.inspect(topology);
+  return resolvePlan(getRunbook(run.runbook)!, topology, status, run.target);
+}
+
+/** What would still execute from this step's template on: earlier steps already ran and cannot drift. */
+function remainingHash(plan: Plan, from: PlanStep): string {
+  const order = [...new Set(plan.steps.map((p) => p.templateId))];
+  const start = order.indexOf(from.templateId);
+  const remaining = new Set(order.slice(Math.max(0, start)));
+  return stepsHash(plan.steps.filter((p) => remaining.has(p.templateId)));
+}
+
+function resultSummary(step: PlanStep, r: StepResult): string {
+  const parts = [r.ok ? 'ok' : `FAILED: ${r.error ?? 'check failed'}`];
+  if (r.affectedRows !== null) parts.push(`${r.affectedRows} rows affected`);
+  if (r.rowCount > 0) parts.push(`${r.rowCount} rows`);
+  if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
+  parts.push(`${Math.round(r.durationMs)} ms`);
+  return `${step.id}: ${parts.join(', ')}`;
+}

@@ -1,0 +1,164 @@
+import { LuaScript } from './keys';
+
+/*
+ * The ledger's check-and-set scripts. Hash fields hold JSON values (keys.ts toFields), so a
+ * state is compared as '"running"' and null is 'null'. Fenced scripts take KEYS[1] = run,
+ * KEYS[2] = lease, ARGV[1] = topology (JSON), ARGV[2] = token, and answer {'no-run'},
+ * {'wrong-topology', t} or {'stale', currentToken} before touching anything.
+ */
+const FENCE = `
+local function fenced()
+  local topo = redis.call('HGET', KEYS[1], 'topology')
+  if not topo then return {'no-run'} end
+  if topo ~= ARGV[1] then return {'wrong-topology', topo} end
+  local t = redis.call('HGET', KEYS[2], 'token')
+  if t ~= ARGV[2] then return {'stale', t or ''} end
+  return nil
+end
+local f = fenced()
+if f then return f end
+`;
+
+const PENDING = `
+local function pending(key, id, attempts)
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'stepId', cjson.encode(id), 'state', '"pending"', 'attempts', attempts,
+    'startedAt', 'null', 'finishedAt', 'null', 'result', 'null', 'awaitingSince', 'null')
+end
+`;
+
+/** KEYS run, plan, step-ids, runs, runs:topology; ARGV score, id, plan, step prefix, n, n run fields…, step ids… */
+export const CREATE_RUN = new LuaScript(`${PENDING}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local n = tonumber(ARGV[5])
+local fields = {}
+for i = 6, 5 + n do table.insert(fields, ARGV[i]) end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('SET', KEYS[2], ARGV[3])
+for i = 6 + n, #ARGV do
+  pending(ARGV[4] .. ARGV[i], ARGV[i], '0')
+  redis.call('RPUSH', KEYS[3], ARGV[i])
+end
+redis.call('ZADD', KEYS[4], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
+return 1
+`);
+
+/** KEYS step-ids; ARGV step prefix → one HGETALL per step, in plan order (one snapshot). */
+export const READ_STEPS = new LuaScript(`
+local out = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  table.insert(out, redis.call('HGETALL', ARGV[1] .. id))
+end
+return out
+`);
+
+/** KEYS run, lease, step; ARGV …, to, updatedAt, n, n from-states…, patch field/value pairs… */
+export const TRANSITION = new LuaScript(`${FENCE}
+local state = redis.call('HGET', KEYS[3], 'state')
+if not state then return {'no-step'} end
+local n = tonumber(ARGV[5])
+local allowed = false
+for i = 6, 5 + n do if ARGV[i] == state then allowed = true end end
+if not allowed then return {'mismatch', state} end
+local sets = {'state', ARGV[3]}
+for i = 6 + n, #ARGV do table.insert(sets, ARGV[i]) end
+redis.call('HSET', KEYS[3], unpack(sets))
+if ARGV[3] == '"running"' then redis.call('HINCRBY', KEYS[3], 'attempts', 1) end
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
+return {'ok', redis.call('HGETALL', KEYS[3])}
+`);
+
+/** KEYS run, lease; ARGV …, state, reason, updatedAt, terminal states… (terminal is final) */
+export const SET_RUN_STATE = new LuaScript(`${FENCE}
+local current = redis.call('HGET', KEYS[1], 'state')
+for i = 6, #ARGV do
+  if current == ARGV[i] then
+    if current == ARGV[3] then return {'ok', redis.call('HGETALL', KEYS[1])} end
+    return {'ended', current}
+  end
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'reason', ARGV[4], 'updatedAt', ARGV[5])
+return {'ok', redis.call('HGETALL', KEYS[1])}
+`);
+
+/**
+ * KEYS run, lease, plan, step-ids; ARGV …, plan, planHash, updatedAt, step prefix, new step ids…
+ * Done and skipped steps keep their records; every other step of the new plan starts over as
+ * pending (attempts kept). Refused while a step is running or unknown: that needs a human first.
+ */
+export const REPLACE_PLAN = new LuaScript(`${FENCE}${PENDING}
+local old = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+  local s = redis.call('HGET', ARGV[6] .. id, 'state')
+  if s == '"running"' or s == '"unknown"' then return {'in-flight', id} end
+  old[id] = s
+end
+local wanted = {}
+for i = 7, #ARGV do wanted[ARGV[i]] = true end
+local function finished(s) return s == '"done"' or s == '"skipped"' end
+for id, s in pairs(old) do
+  if not wanted[id] and not finished(s) then redis.call('DEL', ARGV[6] .. id) end
+end
+redis.call('DEL', KEYS[4])
+for i = 7, #ARGV do
+  local id = ARGV[i]
+  if not finished(old[id]) then
+    local attempts = redis.call('HGET', ARGV[6] .. id, 'attempts') or '0'
+    pending(ARGV[6] .. id, id, attempts)
+  end
+  redis.call('RPUSH', KEYS[4], id)
+end
+redis.call('SET', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[1], 'planHash', ARGV[4], 'updatedAt', ARGV[5])
+return {'ok'}
+`);
+
+/**
+ * KEYS run, lease, approvals, approval-seq; ARGV …, gate, planHash, approval prefix, at, fields…
+ * One live approval per (run, gate, planHash): a repeat answers {'exists', approval}. An
+ * approval for a newer plan voids the gate's older one; a void one can be replaced (retry).
+ */
+export const RECORD_APPROVAL = new LuaScript(`${FENCE}
+local current = redis.call('HGET', KEYS[1], 'planHash')
+if current ~= ARGV[4] then return {'stale-plan', current} end
+local n = redis.call('HGET', KEYS[3], ARGV[3])
+if n then
+  local k = ARGV[5] .. n
+  if redis.call('HGET', k, 'voidedAt') == 'null' then
+    if redis.call('HGET', k, 'planHash') == ARGV[4] then return {'exists', redis.call('HGETALL', k)} end
+    redis.call('HSET', k, 'voidedAt', ARGV[6])
+  end
+end
+n = tostring(redis.call('INCR', KEYS[4]))
+local fields = {}
+for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
+redis.call('HSET', ARGV[5] .. n, unpack(fields))
+redis.call('HSET', KEYS[3], ARGV[3], n)
+return {'ok', redis.call('HGETALL', ARGV[5] .. n)}
+`);
+
+/** KEYS approvals; ARGV gate, approval prefix, at → 1 when a live approval was voided. */
+export const VOID_APPROVAL = new LuaScript(`
+local n = redis.call('HGET', KEYS[1], ARGV[1])
+if not n then return 0 end
+local k = ARGV[2] .. n
+if redis.call('HGET', k, 'voidedAt') ~= 'null' then return 0 end
+redis.call('HSET', k, 'voidedAt', ARGV[3])
+return 1
+`);
+
+/**
+ * KEYS run, approvals; ARGV gate, approval prefix, step id, at → 'ok' | 'used' | 'none' | 'stale-plan'.
+ * HSETNX on a field per step is the once-only guarantee for destructive steps.
+ */
+export const CONSUME_APPROVAL = new LuaScript(`
+local n = redis.call('HGET', KEYS[2], ARGV[1])
+if not n then return 'none' end
+local k = ARGV[2] .. n
+if redis.call('HGET', k, 'voidedAt') ~= 'null' then return 'none' end
+if redis.call('HGET', k, 'planHash') ~= redis.call('HGET', KEYS[1], 'planHash') then return 'stale-plan' end
+if redis.call('HSETNX', k, 'consumed:' .. ARGV[3], ARGV[4]) == 0 then return 'used' end
+if redis.call('HGET', k, 'consumedAt') == 'null' then redis.call('HSET', k, 'consumedAt', ARGV[4]) end
+return 'ok'
+`);

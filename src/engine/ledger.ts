@@ -1,0 +1,333 @@
+import type { Redis } from 'ioredis';
+import type { Plan } from '../runbook/types';
+import { fromFields, RecoverKeys, toFields, type Clock, type Fence, type StoreOptions } from './keys';
+import { StaleTokenError } from './lease';
+import {
+  CONSUME_APPROVAL,
+  CREATE_RUN,
+  READ_STEPS,
+  RECORD_APPROVAL,
+  REPLACE_PLAN,
+  SET_RUN_STATE,
+  TRANSITION,
+  VOID_APPROVAL,
+} from './ledger-scripts';
+import {
+  TERMINAL_RUN_STATES,
+  type Approval,
+  type RunRecord,
+  type RunState,
+  type StepRecord,
+  type StepState,
+} from './types';
+
+export type LedgerErrorCode =
+  | 'RUN_EXISTS'
+  | 'RUN_NOT_FOUND'
+  | 'STEP_NOT_FOUND'
+  | 'WRONG_TOPOLOGY'
+  | 'BAD_PLAN'
+  | 'STEP_IN_FLIGHT'
+  | 'RUN_ENDED'
+  | 'STALE_PLAN'
+  | 'NO_APPROVAL'
+  | 'NOT_IN_GATE';
+
+export class LedgerError extends Error {
+  constructor(
+    readonly code: LedgerErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LedgerError';
+  }
+}
+
+/** What a transition may set besides the state (attempts is counted by the ledger). */
+export type StepPatch = Partial<Pick<StepRecord, 'startedAt' | 'finishedAt' | 'result' | 'awaitingSince'>>;
+
+export type RecordApprovalResult =
+  { recorded: true; approval: Approval } | { recorded: false; existing: Approval };
+
+type Reply = [string, ...unknown[]];
+
+/** Runs, their plans, one record per step, and approvals; every change is a fenced compare-and-set. */
+export class RunLedger {
+  private readonly keys: RecoverKeys;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly redis: Redis,
+    options: StoreOptions = {},
+  ) {
+    this.keys = new RecoverKeys(options.prefix);
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  async createRun(run: RunRecord, plan: Plan): Promise<void> {
+    if (run.planHash !== plan.hash)
+      throw new LedgerError(
+        'BAD_PLAN',
+        `run ${run.id} names plan ${run.planHash} but was given ${plan.hash}`,
+      );
+    const ids = stepIdsOf(plan);
+    const fields = toFields(run);
+    const k = this.keys;
+    const created = await CREATE_RUN.run(
+      this.redis,
+      [k.run(run.id), k.plan(run.id), k.stepIds(run.id), k.runs(), k.runs(run.topology)],
+      [
+        Date.parse(run.createdAt),
+        run.id,
+        JSON.stringify(plan),
+        k.stepPrefix(run.id),
+        fields.length,
+        ...fields,
+        ...ids,
+      ],
+    );
+    if (created !== 1) throw new LedgerError('RUN_EXISTS', `run ${run.id} already exists`);
+  }
+
+  async getRun(id: string): Promise<RunRecord | null> {
+    const raw = await this.redis.hgetall(this.keys.run(id));
+    return Object.keys(raw).length === 0 ? null : (fromFields(raw) as unknown as RunRecord);
+  }
+
+  async getPlan(id: string): Promise<Plan | null> {
+    const raw = await this.redis.get(this.keys.plan(id));
+    return raw === null ? null : (JSON.parse(raw) as Plan);
+  }
+
+  /**
+   * After drift: done/skipped steps keep their records, the rest of the new plan is pending.
+   * Takes the token alone (the run knows its topology) or the engine's fence.
+   */
+  async replacePlan(id: string, plan: Plan, token: number | Fence): Promise<void> {
+    const run = await this.mustGetRun(id);
+    if (plan.topology !== run.topology)
+      throw new LedgerError('BAD_PLAN', `plan is for ${plan.topology}, run ${id} is on ${run.topology}`);
+    const fence = typeof token === 'number' ? { topology: run.topology, token } : token;
+    const k = this.keys;
+    const reply = (await REPLACE_PLAN.run(
+      this.redis,
+      [k.run(id), k.lease(fence.topology), k.plan(id), k.stepIds(id)],
+      [
+        ...fenceArgs(fence),
+        JSON.stringify(plan),
+        JSON.stringify(plan.hash),
+        JSON.stringify(this.now()),
+        k.stepPrefix(id),
+        ...stepIdsOf(plan),
+      ],
+    )) as Reply;
+    if (reply[0] === 'in-flight')
+      throw new LedgerError('STEP_IN_FLIGHT', `step ${String(reply[1])} of run ${id} is running or unknown`);
+    this.check(reply, id, fence);
+  }
+
+  /** Every step record, in plan order. */
+  async getSteps(id: string): Promise<StepRecord[]> {
+    const raw = (await READ_STEPS.run(
+      this.redis,
+      [this.keys.stepIds(id)],
+      [this.keys.stepPrefix(id)],
+    )) as unknown[][];
+    return raw.filter((r) => r.length > 0).map((r) => fromFields(r) as unknown as StepRecord);
+  }
+
+  async getStep(id: string, stepId: string): Promise<StepRecord | null> {
+    const raw = await this.redis.hgetall(this.keys.step(id, stepId));
+    return Object.keys(raw).length === 0 ? null : (fromFields(raw) as unknown as StepRecord);
+  }
+
+  /**
+   * Atomic: applies only if the step is in one of `from` (else null) and `fence` still holds the
+   * topology (else StaleTokenError). Entering 'running' counts an attempt.
+   */
+  async transitionStep(
+    runId: string,
+    stepId: string,
+    from: StepState[],
+    to: StepState,
+    patch: StepPatch,
+    fence: Fence,
+  ): Promise<StepRecord | null> {
+    const k = this.keys;
+    const { startedAt, finishedAt, result, awaitingSince } = patch; // nothing else may be patched
+    const reply = (await TRANSITION.run(
+      this.redis,
+      [k.run(runId), k.lease(fence.topology), k.step(runId, stepId)],
+      [
+        ...fenceArgs(fence),
+        JSON.stringify(to),
+        JSON.stringify(this.now()),
+        from.length,
+        ...from.map((s) => JSON.stringify(s)),
+        ...toFields({ startedAt, finishedAt, result, awaitingSince }),
+      ],
+    )) as Reply;
+    if (reply[0] === 'no-step') throw new LedgerError('STEP_NOT_FOUND', `run ${runId} has no step ${stepId}`);
+    if (reply[0] === 'mismatch') return null;
+    this.check(reply, runId, fence);
+    return fromFields(reply[1] as unknown[]) as unknown as StepRecord;
+  }
+
+  /** Fenced like transitionStep; a terminal state is final (setting it again is a no-op). */
+  async setRunState(
+    runId: string,
+    state: RunState,
+    fence: Fence,
+    reason?: string | null,
+  ): Promise<RunRecord> {
+    const reply = (await SET_RUN_STATE.run(
+      this.redis,
+      [this.keys.run(runId), this.keys.lease(fence.topology)],
+      [
+        ...fenceArgs(fence),
+        JSON.stringify(state),
+        JSON.stringify(reason ?? null),
+        JSON.stringify(this.now()),
+        ...TERMINAL_RUN_STATES.map((s) => JSON.stringify(s)),
+      ],
+    )) as Reply;
+    if (reply[0] === 'ended')
+      throw new LedgerError('RUN_ENDED', `run ${runId} has ended (${String(JSON.parse(String(reply[1])))})`);
+    this.check(reply, runId, fence);
+    return fromFields(reply[1] as unknown[]) as unknown as RunRecord;
+  }
+
+  /** Newest first. */
+  async listRuns(topology?: string, limit = 20): Promise<RunRecord[]> {
+    const ids = await this.redis.zrevrange(this.keys.runs(topology), 0, Math.max(0, limit - 1));
+    const runs = await Promise.all(ids.map((id) => this.getRun(id)));
+    return runs.filter((r): r is RunRecord => r !== null);
+  }
+
+  /**
+   * One approval per (run, gate, planHash), atomically: a double click answers
+   * {recorded: false, existing}. The plan hash must be the run's current one (STALE_PLAN).
+   */
+  async recordApproval(runId: string, approval: Approval, fence: Fence): Promise<RecordApprovalResult> {
+    const k = this.keys;
+    const fresh: Approval = { ...approval, voidedAt: null, consumedAt: null };
+    const reply = (await RECORD_APPROVAL.run(
+      this.redis,
+      [k.run(runId), k.lease(fence.topology), k.approvals(runId), k.approvalSeq(runId)],
+      [
+        ...fenceArgs(fence),
+        approval.gate,
+        JSON.stringify(approval.planHash),
+        k.approvalPrefix(runId),
+        JSON.stringify(approval.at),
+        ...toFields(fresh),
+      ],
+    )) as Reply;
+    if (reply[0] === 'stale-plan')
+      throw new LedgerError(
+        'STALE_PLAN',
+        `approval names plan ${approval.planHash.slice(0, 12)} but run ${runId} is on ${String(JSON.parse(String(reply[1]))).slice(0, 12)}`,
+      );
+    if (reply[0] === 'exists') return { recorded: false, existing: toApproval(reply[1] as unknown[]) };
+    this.check(reply, runId, fence);
+    return { recorded: true, approval: toApproval(reply[1] as unknown[]) };
+  }
+
+  /** The gate's latest approval, or null when there is none or it was voided. */
+  async getApproval(runId: string, gate: string): Promise<Approval | null> {
+    const n = await this.redis.hget(this.keys.approvals(runId), gate);
+    if (n === null) return null;
+    const raw = await this.redis.hgetall(this.keys.approvalPrefix(runId) + n);
+    if (Object.keys(raw).length === 0) return null;
+    const approval = toApproval(raw);
+    return approval.voidedAt === null ? approval : null;
+  }
+
+  /** True when a live approval was voided. */
+  async voidApproval(runId: string, gate: string, at: string): Promise<boolean> {
+    const reply = await VOID_APPROVAL.run(
+      this.redis,
+      [this.keys.approvals(runId)],
+      [gate, this.keys.approvalPrefix(runId), JSON.stringify(at)],
+    );
+    return reply === 1;
+  }
+
+  /**
+   * Spend the gate's approval on one step, atomically: true the first time for that step, false
+   * ever after. Throws NO_APPROVAL / STALE_PLAN when no live approval for the current plan exists.
+   */
+  async consumeApproval(runId: string, gate: string, stepId: string, at: string): Promise<boolean> {
+    const plan = await this.getPlan(runId);
+    if (!plan) throw new LedgerError('RUN_NOT_FOUND', `no run ${runId}`);
+    if (plan.steps.find((s) => s.id === stepId)?.gate !== gate)
+      throw new LedgerError('NOT_IN_GATE', `step ${stepId} is not part of gate ${gate} in run ${runId}`);
+    const reply = await CONSUME_APPROVAL.run(
+      this.redis,
+      [this.keys.run(runId), this.keys.approvals(runId)],
+      [gate, this.keys.approvalPrefix(runId), stepId, JSON.stringify(at)],
+    );
+    if (reply === 'none')
+      throw new LedgerError('NO_APPROVAL', `gate ${gate} of run ${runId} has no live approval`);
+    if (reply === 'stale-plan')
+      throw new LedgerError(
+        'STALE_PLAN',
+        `the approval of gate ${gate} is for an older plan of run ${runId}`,
+      );
+    return reply === 'ok';
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  private async mustGetRun(id: string): Promise<RunRecord> {
+    const run = await this.getRun(id);
+    if (!run) throw new LedgerError('RUN_NOT_FOUND', `no run ${id}`);
+    return run;
+  }
+
+  /** Turns a fenced script's refusal into the matching error; lets 'ok' through. */
+  private check(reply: Reply, runId: string, fence: Fence): void {
+    switch (reply[0]) {
+      case 'ok':
+        return;
+      case 'no-run':
+        throw new LedgerError('RUN_NOT_FOUND', `no run ${runId}`);
+      case 'wrong-topology':
+        throw new LedgerError(
+          'WRONG_TOPOLOGY',
+          `run ${runId} is on ${String(JSON.parse(String(reply[1])))}, not ${fence.topology}`,
+        );
+      case 'stale': {
+        const current = String(reply[1]);
+        throw new StaleTokenError(fence.topology, fence.token, current === '' ? null : Number(current));
+      }
+      default:
+        throw new Error(`unexpected ledger script reply ${JSON.stringify(reply)}`);
+    }
+  }
+}
+
+function fenceArgs(fence: Fence): string[] {
+  return [JSON.stringify(fence.topology), String(fence.token)];
+}
+
+function stepIdsOf(plan: Plan): string[] {
+  const ids = plan.steps.map((s) => s.id);
+  if (new Set(ids).size !== ids.length)
+    throw new LedgerError('BAD_PLAN', `plan ${plan.hash} repeats a step id`);
+  return ids;
+}
+
+function toApproval(raw: Record<string, string> | unknown[]): Approval {
+  const f = fromFields(raw);
+  return {
+    gate: f.gate as string,
+    planHash: f.planHash as string,
+    approver: f.approver as string,
+    at: f.at as string,
+    voidedAt: f.voidedAt as string | null,
+    consumedAt: f.consumedAt as string | null,
+  };
+}

@@ -1,0 +1,28 @@
+import { Worker, type ConnectionOptions } from 'bullmq';
+import { createRunProcessor } from '../../jobs/run-processor';
+import type { EngineDeps } from './deps';
+import { RUN_QUEUE } from './run-queue';
+
+export interface RunWorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency?: number;
+  /** How long a job's lock lasts without renewal; after a worker dies its job is picked up after about this long. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  onError?: (err: Error) => void;
+}
+
+export function startRunWorker(deps: EngineDeps, options: RunWorkerOptions): Worker {
+  const worker = new Worker(RUN_QUEUE, createRunProcessor(deps), {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency ?? 4,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    // A stalled job is resumed once by another worker; the engine then finds the step "running" and halts.
+    maxStalledCount: 1,
+  });
+  worker.on('error', (err) => options.onError?.(err));
+  return worker;
+}

@@ -1,0 +1,99 @@
+import type { Check, Plan, PlanStep, ResolvedAction, ResolvedValue } from '../runbook/types';
+
+/** How a check reads to a human: "exactly 1 row affected", "at least 1 row". */
+export function describeCheck(check: Check): string {
+  const rows = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
+  switch (check.kind) {
+    case 'affected-rows':
+      return `exactly ${rows(check.equals)} affected`;
+    case 'row-count':
+      if (check.min !== undefined && check.max !== undefined)
+        return `between ${check.min} and ${rows(check.max)}`;
+      if (check.min !== undefined) return `at least ${rows(check.min)}`;
+      if (check.max !== undefined) return `at most ${rows(check.max)}`;
+      return 'any number of rows';
+    case 'exit-code':
+      return `exit code ${check.equals}`;
+  }
+}
+
+/** A parameter as the operator should read it: where its value will come from. */
+export function describeValue(value: ResolvedValue): string {
+  if ('literal' in value) return value.literal === null ? 'NULL' : JSON.stringify(value.literal);
+  return `${value.capture} from ${value.planStep}`;
+}
+
+/** `recover plan … --dry-run` in a terminal: every step, exactly as it would run. Nothing is executed. */
+export function renderPlanText(plan: Plan): string {
+  const b = plan.basis;
+  const list = (names: string[]) => (names.length > 0 ? names.join(', ') : '—');
+  const out = [
+    `Plan ${plan.runbook} on ${plan.topology}${plan.target ? `, target ${plan.target}` : ''} (dry run: nothing executed)`,
+    `Hash ${plan.hash.slice(0, 12)}; probed ${b.probedAt}`,
+    `Basis: dedicated sequence ${b.dedicatedSequence ?? 'unknown'}, dedicated slave ${b.dedicatedSlave ?? 'none'}; ` +
+      `in sync: ${list(b.inSync)}; to restore: ${list(b.toRestore)}; unknown: ${list(b.unknown)}`,
+  ];
+
+  const stages = [...new Set(plan.steps.map((s) => s.stage))];
+  for (const stage of stages) {
+    const steps = plan.steps.filter((s) => s.stage === stage);
+    out.push('', `Stage ${stage}${steps.length > 1 ? ` (${steps.length} steps at once)` : ''}`);
+    for (const step of steps) out.push(...stepLines(step));
+  }
+  if (plan.steps.length === 0) out.push('', 'No steps: nothing to do for this fleet.');
+
+  const gates = [...new Set(plan.steps.flatMap((s) => (s.gate ? [s.gate] : [])))];
+  out.push(
+    '',
+    gates.length === 0
+      ? 'Approvals needed: none'
+      : `Approvals needed: ${gates.length} (${gates.map((g) => gateSummary(plan, g)).join(', ')})`,
+  );
+  if (plan.warnings.length > 0) {
+    out.push('', 'Warnings:');
+    for (const w of plan.warnings) out.push(`  ! ${w}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function gateSummary(plan: Plan, gate: string): string {
+  const n = plan.steps.filter((s) => s.gate === gate).length;
+  return n > 1 ? `${gate}: ${n} steps` : gate;
+}
+
+function stepLines(step: PlanStep): string[] {
+  const risk = step.risk === 'destructive' ? 'DESTRUCTIVE' : step.risk;
+  const gate = step.gate ? `, gate ${step.gate}` : '';
+  const lines = [`  ${step.id}  on ${step.node} (${step.engine})  ${risk}${gate}`, `    ${step.title}`];
+  lines.push(...actionLines(step.action).map((l) => `    ${l}`));
+  if (step.check) lines.push(`    check: ${describeCheck(step.check)}`);
+  if (step.captures.length > 0)
+    lines.push(
+      `    captures: ${step.captures.map((c) => (c.name === c.column ? c.name : `${c.name} ← ${c.column}`)).join(', ')}`,
+    );
+  return lines;
+}
+
+function actionLines(action: ResolvedAction): string[] {
+  const params = (values: ResolvedValue[]) => values.map((v, i) => `  $${i + 1} = ${describeValue(v)}`);
+  switch (action.kind) {
+    case 'sql':
+      return [action.sql, ...params(action.params)];
+    case 'wait':
+      return [
+        `wait until ${describeCheck(action.until)}, polling every ${action.intervalMs} ms for up to ${action.timeoutMs} ms:`,
+        action.sql,
+        ...params(action.params),
+      ];
+    case 'noop':
+      return [action.sleepMs > 0 ? `no-op (sleep ${action.sleepMs} ms)` : 'no-op'];
+    case 'service':
+      return [`service ${action.operation}`];
+    case 'file-copy':
+      return [`copy the ${action.file} file from ${action.from}`];
+    case 'dump-restore':
+      return [`dump ${action.from} and restore it here`];
+    case 'drop-schema':
+      return ['drop the whole database schema'];
+  }
+}

@@ -1,0 +1,53 @@
+import type { Runbook, StepTemplate } from './types';
+
+type Property = 'replicator_remote' | 'replicator_local' | 'replicator_tag';
+
+/** One of seed 000's three UPDATEs, on every in-sync slave at once; one approval covers all three. */
+const updateOnInSync = (property: Property, capture: 'sequenceno' | 'idtag'): StepTemplate => ({
+  id: `update-${property.replace('_', '-')}`,
+  title: `Set ${property} on every slave with the dedicated sequence number`,
+  target: { kind: 'each-in-sync' },
+  action: {
+    kind: 'sql',
+    sql: `UPDATE {{system}} SET content=? WHERE property='${property}'`,
+    params: [{ capture, step: 'read-master-changelog', node: 'single' }],
+  },
+  risk: 'destructive',
+  check: { kind: 'affected-rows', equals: 1 },
+  independent: true,
+  gate: 'replicator-settings',
+});
+
+/**
+ * Seed 000, steps 7 and 8: after the master's database was restored from the dedicated slave's
+ * backup, read the master's last changelog row and point every slave with the dedicated sequence
+ * number at it. The master must still be stopped (the full runbook stops it first).
+ */
+export const inSyncReplicatorSettings: Runbook = {
+  name: 'in-sync-replicator-settings',
+  flavour: 'coremedia',
+  title: "Point the in-sync slaves at the restored master's last changelog entry",
+  source: '000_f77c06dcedba2dfe.txt',
+  target: 'none',
+  steps: [
+    {
+      id: 'read-master-changelog',
+      title: 'On the master, fetch the last changelog entry (note sequenceno and idtag)',
+      target: { kind: 'master' },
+      action: {
+        kind: 'sql',
+        sql: 'SELECT * FROM {{changelog}} WHERE sequenceno = (SELECT max(sequenceno) FROM {{changelog}})',
+        params: [],
+      },
+      risk: 'read',
+      captures: [
+        { name: 'sequenceno', column: 'sequenceno' },
+        { name: 'idtag', column: 'idtag' },
+      ],
+      check: { kind: 'row-count', min: 1 },
+    },
+    updateOnInSync('replicator_remote', 'sequenceno'),
+    updateOnInSync('replicator_local', 'sequenceno'),
+    updateOnInSync('replicator_tag', 'idtag'),
+  ],
+};

@@ -1,0 +1,18 @@
+import { inSyncReplicatorSettings } from './in-sync-replicator-settings';
+import { slaveFromMasterSql } from './slave-from-master-sql';
+import type { Runbook } from './types';
+
+/** Every built-in runbook by name. */
+export const RUNBOOKS: Record<string, Runbook> = {
+  [slaveFromMasterSql.name]: slaveFromMasterSql,
+  [inSyncReplicatorSettings.name]: inSyncReplicatorSettings,
+};
+
+/** The runbook called `name`; undefined for anything else (including "constructor" and friends). */
+export function getRunbook(name: string): Runbook | undefined {
+  return Object.hasOwn(RUNBOOKS, name) ? RUNBOOKS[name] : undefined;
+}
+
+export function runbookNames(): string[] {
+  return Object.keys(RUNBOOKS).sort();
+}

@@ -12,6 +12,8 @@ import type { Notifier } from '../engine/types';
 import { redisOptionsFromUrl } from '../engine/redis-options';
 import { startRunWorker, type RunWorkerOptions } from '../engine/worker';
 import { inspectTopology } from '../status/inspect';
+import { getRunbook } from '../runbook/registry';
+import type { Runbook } from '../runbook/types';
 import type { Worker } from 'bullmq';
 
 export interface EngineRuntimeOptions {
@@ -22,6 +24,9 @@ export interface EngineRuntimeOptions {
   env?: NodeJS.ProcessEnv;
   executors?: ExecutorRegistry;
   clock?: () => Date;
+  /** Connection trouble of the queue and workers (they reconnect by themselves): log it, do not crash. */
+  onError?: (err: Error) => void;
+  runbook?: (name: string) => Runbook | undefined;
 }
 
 export interface EngineRuntime {
@@ -44,7 +49,8 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
     const clock = options.clock ?? (() => new Date());
     // Workers block on Redis and must retry forever; see PITFALLS (BullMQ).
     const connectionFor = () => redisOptionsFromUrl(options.redisUrl, { maxRetriesPerRequest: null });
-    queue = createRunQueue(connectionFor(), options.prefix);
+    const onError = options.onError ?? (() => undefined);
+    queue = createRunQueue(connectionFor(), options.prefix, onError);
     const deps: EngineDeps = {
       config: options.config,
       ledger: new RunLedger(redis, { prefix: options.prefix, clock }),
@@ -54,6 +60,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       notifier: options.notifier,
       dbs,
       executors: options.executors ?? sqlExecutors(),
+      runbook: options.runbook ?? getRunbook,
       inspect: (topology) => inspectTopology(topology, dbs),
       clock,
     };

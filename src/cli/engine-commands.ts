@@ -6,6 +6,7 @@ import { renderPlanText } from '../render/plan-text';
 import { renderTimelineMarkdown } from '../render/timeline';
 import { DbRegistry } from '../db/connect';
 import { inspectTopology } from '../status/inspect';
+import { getRunbook } from '../runbook/registry';
 import type { CliContext } from './context';
 import { EXIT_OK, UsageError } from './exit-codes';
 import { redisPrefix, workerTimings } from '../config/env';
@@ -37,7 +38,7 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
       const dbs = new DbRegistry({ env: ctx.env });
       try {
         const plan = await planFor(
-          { config, inspect: (t) => inspectTopology(t, dbs) },
+          { config, runbook: getRunbook, inspect: (t) => inspectTopology(t, dbs) },
           topology,
           runbook,
           opts.target ?? null,

@@ -27,6 +27,7 @@ export async function withRuntime<T>(
     prefix: redisPrefix(ctx.env),
     notifier,
     env: ctx.env,
+    onError: (err) => ctx.stderr.write(`redis: ${err.message}\n`),
   });
   for (const w of rt.warnings) ctx.stderr.write(`warning: ${w}\n`);
   try {

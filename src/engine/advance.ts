@@ -1,5 +1,4 @@
 import { resolvePlan, stepsHash } from '../runbook/resolve';
-import { getRunbook } from '../runbook/registry';
 import type { Plan, PlanStep, StepResult } from '../runbook/types';
 import { record, topologyOf, type EngineDeps } from './deps';
 import { execute } from './executors';
@@ -14,7 +13,8 @@ const READ_RETRIES = 3;
  */
 export async function advanceRun(deps: EngineDeps, runId: string): Promise<void> {
   const run = await deps.ledger.getRun(runId);
-  if (!run || TERMINAL_RUN_STATES.includes(run.state)) return;
+  if (!run) return;
+  if (TERMINAL_RUN_STATES.includes(run.state)) return releaseIfStillHeld(deps, run);
   // Taking over bumps the fencing token: a worker that died and comes back cannot write any more.
   const lease = await deps.lease.takeOver(run.topology, runId);
   if (!lease) return;
@@ -61,8 +61,16 @@ async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Prom
     return r && !r.ok ? [`${p.id}: ${r.error ?? 'failed'}`] : [];
   });
   if (failures.length > 0) return finishRun(deps, run, fence, 'failed', failures.join('; '));
-  if ((await deps.ledger.getRun(runId))?.state !== 'running') return; // halted or aborted meanwhile
+  const now = await deps.ledger.getRun(runId);
+  if (now?.state === 'aborted') return releaseIfStillHeld(deps, now); // aborted while the stage ran
+  if (now?.state !== 'running') return; // halted meanwhile
   await deps.queue.advance(runId, next.stage + 1, 'next');
+}
+
+/** An ended run that still holds its topology (aborted mid-step, or its worker died just then): let go. */
+async function releaseIfStillHeld(deps: EngineDeps, run: RunRecord): Promise<void> {
+  const lease = await deps.lease.current(run.topology);
+  if (lease?.runId === run.id) await deps.lease.release(run.topology, run.id, lease.token);
 }
 
 async function runStep(
@@ -269,7 +277,9 @@ async function haltOnUnknown(
 async function replan(deps: EngineDeps, run: RunRecord): Promise<Plan> {
   const topology = topologyOf(deps, run.topology);
   const status = await deps.inspect(topology);
-  return resolvePlan(getRunbook(run.runbook)!, topology, status, run.target);
+  const runbook = deps.runbook(run.runbook);
+  if (!runbook) throw new Error(`runbook ${run.runbook} is not known to this worker`);
+  return resolvePlan(runbook, topology, status, run.target);
 }
 
 /** What would still execute from this step's template on: earlier steps already ran and cannot drift. */
@@ -285,6 +295,8 @@ function resultSummary(step: PlanStep, r: StepResult): string {
   if (r.affectedRows !== null) parts.push(`${r.affectedRows} rows affected`);
   if (r.rowCount > 0) parts.push(`${r.rowCount} rows`);
   if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
+  const captured = Object.entries(r.captured).map(([k, v]) => `${k}=${v}`);
+  if (captured.length > 0) parts.push(`captured ${captured.join(' ')}`);
   parts.push(`${Math.round(r.durationMs)} ms`);
   return `${step.id}: ${parts.join(', ')}`;
 }

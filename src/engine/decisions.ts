@@ -115,24 +115,21 @@ export async function abort(deps: EngineDeps, runId: string, actor: Actor): Prom
   const { run, fence } = await activeRun(deps, runId);
   assertMayAct(deps, run, actor);
   const steps = await deps.ledger.getSteps(run.id);
-  if (steps.some((s) => s.state === 'running')) {
-    // Let the running step finish and record its result; the worker then sees the abort and stops.
-    await deps.ledger.setRunState(run.id, 'aborted', fence, `aborted by ${actor.id}`);
-    await record(deps, {
-      runId: run.id,
-      kind: 'abort',
-      actor: actor.id,
-      stepId: null,
-      summary: `${actor.id} aborted the run (a step was still running)`,
-    });
-    await deps.lease.release(run.topology, run.id, fence.token);
-    await deps.notifier.notify({
-      type: 'run-finished',
-      run: { ...run, state: 'aborted', reason: `aborted by ${actor.id}` },
-    });
-    return;
-  }
-  await finishRun(deps, run, fence, 'aborted', `aborted by ${actor.id}`);
+  if (!steps.some((s) => s.state === 'running'))
+    return finishRun(deps, run, fence, 'aborted', `aborted by ${actor.id}`);
+  // A step is running: keep the lease so its result still lands; the worker releases it afterwards.
+  await deps.ledger.setRunState(run.id, 'aborted', fence, `aborted by ${actor.id}`);
+  await record(deps, {
+    runId: run.id,
+    kind: 'abort',
+    actor: actor.id,
+    stepId: null,
+    summary: `${actor.id} aborted the run; the step still running finishes and is recorded`,
+  });
+  await deps.notifier.notify({
+    type: 'run-finished',
+    run: { ...run, state: 'aborted', reason: `aborted by ${actor.id}` },
+  });
 }
 
 export type Decision = 'retry' | 'mark-done' | 'abort';

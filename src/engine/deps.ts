@@ -1,5 +1,6 @@
 import type { RecoverConfig, Topology } from '../config/topology';
 import type { DbRegistry } from '../db/connect';
+import type { Runbook } from '../runbook/types';
 import type { StatusReport } from '../status/inspect';
 import type { AuditLog } from './audit';
 import type { ExecutorRegistry } from './executors';
@@ -17,6 +18,8 @@ export interface EngineDeps {
   notifier: Notifier;
   dbs: DbRegistry;
   executors: ExecutorRegistry;
+  /** Runbooks by name (the built-in registry in production). */
+  runbook(name: string): Runbook | undefined;
   /** A fresh probe + proposal; injected so the engine never reaches past its deps. */
   inspect(topology: Topology): Promise<StatusReport>;
   clock(): Date;

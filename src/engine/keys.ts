@@ -10,7 +10,10 @@ export const DEFAULT_PREFIX = 'recover';
 export type Clock = () => Date;
 
 export interface StoreOptions {
-  /** Every key starts with `${prefix}:`; tests use a unique prefix per file. */
+  /**
+   * Every key starts with `${prefix}:`; tests use a unique prefix per file. Do not also set
+   * ioredis `keyPrefix`: scripts build some keys from ARGV, which it would not prefix.
+   */
   prefix?: string;
   clock?: Clock;
 }

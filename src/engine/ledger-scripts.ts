@@ -1,4 +1,69 @@
-import { LuaScript } from './keys';
+import { fromFields, LuaScript, type Fence } from './keys';
+import { StaleTokenError } from './lease';
+import type { Approval } from './types';
+
+export type LedgerErrorCode =
+  | 'RUN_EXISTS'
+  | 'RUN_NOT_FOUND'
+  | 'STEP_NOT_FOUND'
+  | 'WRONG_TOPOLOGY'
+  | 'BAD_RUN'
+  | 'BAD_PLAN'
+  | 'STEP_IN_FLIGHT'
+  | 'RUN_ENDED'
+  | 'STALE_PLAN'
+  | 'NO_APPROVAL'
+  | 'NOT_IN_GATE';
+
+export class LedgerError extends Error {
+  constructor(
+    readonly code: LedgerErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LedgerError';
+  }
+}
+
+/** A script's answer: a status word, then its payload. */
+export type Reply = [string, ...unknown[]];
+
+export function fenceArgs(fence: Fence): string[] {
+  return [JSON.stringify(fence.topology), String(fence.token)];
+}
+
+/** Turns a fenced script's refusal into the matching error; lets 'ok' through. */
+export function checkFenced(reply: Reply, runId: string, fence: Fence): void {
+  switch (reply[0]) {
+    case 'ok':
+      return;
+    case 'no-run':
+      throw new LedgerError('RUN_NOT_FOUND', `no run ${runId}`);
+    case 'wrong-topology':
+      throw new LedgerError(
+        'WRONG_TOPOLOGY',
+        `run ${runId} is on ${String(JSON.parse(String(reply[1])))}, not ${fence.topology}`,
+      );
+    case 'stale': {
+      const current = String(reply[1]);
+      throw new StaleTokenError(fence.topology, fence.token, current === '' ? null : Number(current));
+    }
+    default:
+      throw new Error(`unexpected ledger script reply ${JSON.stringify(reply)}`);
+  }
+}
+
+export function toApproval(raw: Record<string, string> | unknown[]): Approval {
+  const f = fromFields(raw);
+  return {
+    gate: f.gate as string,
+    planHash: f.planHash as string,
+    approver: f.approver as string,
+    at: f.at as string,
+    voidedAt: f.voidedAt as string | null,
+    consumedAt: f.consumedAt as string | null,
+  };
+}
 
 /*
  * The ledger's check-and-set scripts. Hash fields hold JSON values (keys.ts toFields), so a

@@ -1,16 +1,20 @@
 import type { Redis } from 'ioredis';
 import type { Plan } from '../runbook/types';
 import { fromFields, RecoverKeys, toFields, type Clock, type Fence, type StoreOptions } from './keys';
-import { StaleTokenError } from './lease';
 import {
+  checkFenced,
   CONSUME_APPROVAL,
   CREATE_RUN,
+  fenceArgs,
+  LedgerError,
   READ_STEPS,
   RECORD_APPROVAL,
   REPLACE_PLAN,
   SET_RUN_STATE,
+  toApproval,
   TRANSITION,
   VOID_APPROVAL,
+  type Reply,
 } from './ledger-scripts';
 import {
   TERMINAL_RUN_STATES,
@@ -21,35 +25,13 @@ import {
   type StepState,
 } from './types';
 
-export type LedgerErrorCode =
-  | 'RUN_EXISTS'
-  | 'RUN_NOT_FOUND'
-  | 'STEP_NOT_FOUND'
-  | 'WRONG_TOPOLOGY'
-  | 'BAD_PLAN'
-  | 'STEP_IN_FLIGHT'
-  | 'RUN_ENDED'
-  | 'STALE_PLAN'
-  | 'NO_APPROVAL'
-  | 'NOT_IN_GATE';
-
-export class LedgerError extends Error {
-  constructor(
-    readonly code: LedgerErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LedgerError';
-  }
-}
+export { LedgerError, type LedgerErrorCode } from './ledger-scripts';
 
 /** What a transition may set besides the state (attempts is counted by the ledger). */
 export type StepPatch = Partial<Pick<StepRecord, 'startedAt' | 'finishedAt' | 'result' | 'awaitingSince'>>;
 
 export type RecordApprovalResult =
   { recorded: true; approval: Approval } | { recorded: false; existing: Approval };
-
-type Reply = [string, ...unknown[]];
 
 /** Runs, their plans, one record per step, and approvals; every change is a fenced compare-and-set. */
 export class RunLedger {
@@ -70,21 +52,15 @@ export class RunLedger {
         'BAD_PLAN',
         `run ${run.id} names plan ${run.planHash} but was given ${plan.hash}`,
       );
+    const createdMs = Date.parse(run.createdAt);
+    if (Number.isNaN(createdMs)) throw new LedgerError('BAD_RUN', `run ${run.id} has no valid createdAt`);
     const ids = stepIdsOf(plan);
     const fields = toFields(run);
     const k = this.keys;
     const created = await CREATE_RUN.run(
       this.redis,
       [k.run(run.id), k.plan(run.id), k.stepIds(run.id), k.runs(), k.runs(run.topology)],
-      [
-        Date.parse(run.createdAt),
-        run.id,
-        JSON.stringify(plan),
-        k.stepPrefix(run.id),
-        fields.length,
-        ...fields,
-        ...ids,
-      ],
+      [createdMs, run.id, JSON.stringify(plan), k.stepPrefix(run.id), fields.length, ...fields, ...ids],
     );
     if (created !== 1) throw new LedgerError('RUN_EXISTS', `run ${run.id} already exists`);
   }
@@ -123,7 +99,7 @@ export class RunLedger {
     )) as Reply;
     if (reply[0] === 'in-flight')
       throw new LedgerError('STEP_IN_FLIGHT', `step ${String(reply[1])} of run ${id} is running or unknown`);
-    this.check(reply, id, fence);
+    checkFenced(reply, id, fence);
   }
 
   /** Every step record, in plan order. */
@@ -169,7 +145,7 @@ export class RunLedger {
     )) as Reply;
     if (reply[0] === 'no-step') throw new LedgerError('STEP_NOT_FOUND', `run ${runId} has no step ${stepId}`);
     if (reply[0] === 'mismatch') return null;
-    this.check(reply, runId, fence);
+    checkFenced(reply, runId, fence);
     return fromFields(reply[1] as unknown[]) as unknown as StepRecord;
   }
 
@@ -193,13 +169,14 @@ export class RunLedger {
     )) as Reply;
     if (reply[0] === 'ended')
       throw new LedgerError('RUN_ENDED', `run ${runId} has ended (${String(JSON.parse(String(reply[1])))})`);
-    this.check(reply, runId, fence);
+    checkFenced(reply, runId, fence);
     return fromFields(reply[1] as unknown[]) as unknown as RunRecord;
   }
 
   /** Newest first. */
   async listRuns(topology?: string, limit = 20): Promise<RunRecord[]> {
-    const ids = await this.redis.zrevrange(this.keys.runs(topology), 0, Math.max(0, limit - 1));
+    if (limit < 1) return [];
+    const ids = await this.redis.zrevrange(this.keys.runs(topology), 0, limit - 1);
     const runs = await Promise.all(ids.map((id) => this.getRun(id)));
     return runs.filter((r): r is RunRecord => r !== null);
   }
@@ -229,7 +206,7 @@ export class RunLedger {
         `approval names plan ${approval.planHash.slice(0, 12)} but run ${runId} is on ${String(JSON.parse(String(reply[1]))).slice(0, 12)}`,
       );
     if (reply[0] === 'exists') return { recorded: false, existing: toApproval(reply[1] as unknown[]) };
-    this.check(reply, runId, fence);
+    checkFenced(reply, runId, fence);
     return { recorded: true, approval: toApproval(reply[1] as unknown[]) };
   }
 
@@ -286,31 +263,6 @@ export class RunLedger {
     if (!run) throw new LedgerError('RUN_NOT_FOUND', `no run ${id}`);
     return run;
   }
-
-  /** Turns a fenced script's refusal into the matching error; lets 'ok' through. */
-  private check(reply: Reply, runId: string, fence: Fence): void {
-    switch (reply[0]) {
-      case 'ok':
-        return;
-      case 'no-run':
-        throw new LedgerError('RUN_NOT_FOUND', `no run ${runId}`);
-      case 'wrong-topology':
-        throw new LedgerError(
-          'WRONG_TOPOLOGY',
-          `run ${runId} is on ${String(JSON.parse(String(reply[1])))}, not ${fence.topology}`,
-        );
-      case 'stale': {
-        const current = String(reply[1]);
-        throw new StaleTokenError(fence.topology, fence.token, current === '' ? null : Number(current));
-      }
-      default:
-        throw new Error(`unexpected ledger script reply ${JSON.stringify(reply)}`);
-    }
-  }
-}
-
-function fenceArgs(fence: Fence): string[] {
-  return [JSON.stringify(fence.topology), String(fence.token)];
 }
 
 function stepIdsOf(plan: Plan): string[] {
@@ -318,16 +270,4 @@ function stepIdsOf(plan: Plan): string[] {
   if (new Set(ids).size !== ids.length)
     throw new LedgerError('BAD_PLAN', `plan ${plan.hash} repeats a step id`);
   return ids;
-}
-
-function toApproval(raw: Record<string, string> | unknown[]): Approval {
-  const f = fromFields(raw);
-  return {
-    gate: f.gate as string,
-    planHash: f.planHash as string,
-    approver: f.approver as string,
-    at: f.at as string,
-    voidedAt: f.voidedAt as string | null,
-    consumedAt: f.consumedAt as string | null,
-  };
 }

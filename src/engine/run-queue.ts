@@ -19,13 +19,19 @@ export interface RunQueue {
   close(): Promise<void>;
 }
 
-export function createRunQueue(connection: ConnectionOptions, prefix: string): RunQueue & { queue: Queue } {
+export function createRunQueue(
+  connection: ConnectionOptions,
+  prefix: string,
+  onError: (err: Error) => void,
+): RunQueue & { queue: Queue } {
   const queue = new Queue(RUN_QUEUE, {
     connection,
     prefix,
     // Completed jobs are kept a day so a deterministic id cannot be run twice by a retry.
     defaultJobOptions: { removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 }, attempts: 1 },
   });
+  // Without a listener BullMQ prints connection errors itself; they belong in our log.
+  queue.on('error', onError);
   return {
     queue,
     async advance(runId, stage, reason) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolvePlan } from '../runbook/resolve';
-import { getRunbook, runbookNames } from '../runbook/registry';
+import { runbookNames } from '../runbook/registry';
 import type { Plan } from '../runbook/types';
 import { canRequest } from './approval-policy';
 import { EngineError, record, topologyOf, type EngineDeps } from './deps';
@@ -18,13 +18,13 @@ export type StartOutcome = { kind: 'dry-run'; plan: Plan } | { kind: 'started'; 
 
 /** Resolve a fresh plan for a request; nothing is executed or written. */
 export async function planFor(
-  deps: Pick<EngineDeps, 'config' | 'inspect'>,
+  deps: Pick<EngineDeps, 'config' | 'inspect' | 'runbook'>,
   topologyName: string,
   runbookName: string,
   target: string | null,
 ): Promise<Plan> {
   const topology = topologyOf(deps, topologyName);
-  const runbook = getRunbook(runbookName);
+  const runbook = deps.runbook(runbookName);
   if (!runbook)
     throw new EngineError(
       'unknown-runbook',

@@ -22,6 +22,8 @@ export function startRunWorker(deps: EngineDeps, options: RunWorkerOptions): Wor
     stalledInterval: options.stalledIntervalMs ?? 30_000,
     // A stalled job is resumed once by another worker; the engine then finds the step "running" and halts.
     maxStalledCount: 1,
+    // After a Redis outage BullMQ waits this long before polling again (default 15 s): too slow mid-incident.
+    runRetryDelay: 1000,
   });
   worker.on('error', (err) => options.onError?.(err));
   return worker;

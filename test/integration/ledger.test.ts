@@ -14,6 +14,11 @@ let now = new Date('2024-05-01T10:00:00.000Z');
 const clock = () => now;
 const ledger = new RunLedger(redis, { prefix, clock });
 const lease = new TopologyLease(redis, { prefix, clock });
+/** A ledger on the i-th connection, so concurrent calls really race on the server. */
+const on = (i: number) => new RunLedger(conns[i % conns.length]!, { prefix, clock });
+type Move = Parameters<RunLedger['transitionStep']>;
+const move = (runId: string, stepId: string, from: Move[2], to: Move[3], fence: Fence, patch: Move[4] = {}) =>
+  ledger.transitionStep(runId, stepId, from, to, patch, fence);
 
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}:*`);
@@ -48,15 +53,8 @@ describe('RunLedger runs and steps', () => {
       ['wipe-a', 'pending', 0],
       ['wipe-b', 'pending', 0],
     ]);
-    expect(steps[0]).toEqual({
-      stepId: 'read-1',
-      state: 'pending',
-      attempts: 0,
-      startedAt: null,
-      finishedAt: null,
-      result: null,
-      awaitingSince: null,
-    });
+    const empty = { startedAt: null, finishedAt: null, result: null, awaitingSince: null };
+    expect(steps[0]).toEqual({ stepId: 'read-1', state: 'pending', attempts: 0, ...empty });
     await expect(ledger.createRun(run, plan)).rejects.toMatchObject({ code: 'RUN_EXISTS' });
     expect(await ledger.getRun('no-such-run')).toBeNull();
   });
@@ -64,44 +62,26 @@ describe('RunLedger runs and steps', () => {
   it('transitions only from the given states and counts attempts on entering running', async () => {
     const { run, fence } = await started();
     const t0 = '2024-05-01T10:00:01.000Z';
-    const running = await ledger.transitionStep(
-      run.id,
-      'read-1',
-      ['pending'],
-      'running',
-      { startedAt: t0 },
-      fence,
-    );
+    const running = await move(run.id, 'read-1', ['pending'], 'running', fence, { startedAt: t0 });
     expect(running).toMatchObject({ state: 'running', attempts: 1, startedAt: t0 });
-    expect(await ledger.transitionStep(run.id, 'read-1', ['pending'], 'running', {}, fence)).toBeNull();
+    expect(await move(run.id, 'read-1', ['pending'], 'running', fence)).toBeNull();
 
+    const none = { affectedRows: null, exitCode: null, stdoutTail: null, stderrTail: null, bytes: null };
     const result: StepResult = {
-      ok: true,
-      rows: [{ sequenceno: 1050, idtag: 'x' }],
-      rowCount: 1,
-      affectedRows: null,
-      exitCode: null,
-      stdoutTail: null,
-      stderrTail: null,
-      bytes: null,
-      durationMs: 12,
-      captured: { sequenceno: '1050' },
-      error: null,
-      note: null,
+      ...{
+        ok: true,
+        rows: [{ sequenceno: 1050, idtag: 'x' }],
+        rowCount: 1,
+        durationMs: 12,
+        error: null,
+        note: null,
+      },
+      ...{ captured: { sequenceno: '1050' }, ...none },
     };
-    const done = await ledger.transitionStep(
-      run.id,
-      'read-1',
-      ['running'],
-      'done',
-      { result, finishedAt: t0 },
-      fence,
-    );
+    const done = await move(run.id, 'read-1', ['running'], 'done', fence, { result, finishedAt: t0 });
     expect(done).toEqual({ ...running, state: 'done', result, finishedAt: t0 });
     expect(await ledger.getStep(run.id, 'read-1')).toEqual(done);
-    await expect(
-      ledger.transitionStep(run.id, 'nope', ['pending'], 'running', {}, fence),
-    ).rejects.toMatchObject({
+    await expect(move(run.id, 'nope', ['pending'], 'running', fence)).rejects.toMatchObject({
       code: 'STEP_NOT_FOUND',
     });
   });
@@ -110,14 +90,7 @@ describe('RunLedger runs and steps', () => {
     const { run, fence } = await started();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        new RunLedger(conns[i % conns.length]!, { prefix, clock }).transitionStep(
-          run.id,
-          'wipe-a',
-          ['pending'],
-          'running',
-          {},
-          fence,
-        ),
+        on(i).transitionStep(run.id, 'wipe-a', ['pending'], 'running', {}, fence),
       ),
     );
     expect(results.filter((r) => r !== null)).toHaveLength(1);
@@ -172,23 +145,9 @@ describe('RunLedger runs and steps', () => {
 
   it('replacePlan keeps done steps, restarts the others, adds new ones and updates planHash', async () => {
     const { run, plan, fence } = await started();
-    await ledger.transitionStep(run.id, 'read-1', ['pending'], 'running', {}, fence);
-    const done = await ledger.transitionStep(
-      run.id,
-      'read-1',
-      ['running'],
-      'done',
-      { finishedAt: 'T' },
-      fence,
-    );
-    await ledger.transitionStep(
-      run.id,
-      'wipe-a',
-      ['pending'],
-      'awaiting-approval',
-      { awaitingSince: 'T' },
-      fence,
-    );
+    await move(run.id, 'read-1', ['pending'], 'running', fence);
+    const done = await move(run.id, 'read-1', ['running'], 'done', fence, { finishedAt: 'T' });
+    await move(run.id, 'wipe-a', ['pending'], 'awaiting-approval', fence, { awaitingSince: 'T' });
 
     const fresh = planOf(run.topology, 'hash-2', ['read-1', 'wipe-a', 'wipe-c']);
     await ledger.replacePlan(run.id, fresh, fence.token);
@@ -206,7 +165,7 @@ describe('RunLedger runs and steps', () => {
     expect(await ledger.getStep(run.id, 'wipe-b')).toBeNull();
 
     // A step in flight must be settled by a human before the plan can change.
-    await ledger.transitionStep(run.id, 'wipe-a', ['pending'], 'running', {}, fence);
+    await move(run.id, 'wipe-a', ['pending'], 'running', fence);
     await expect(ledger.replacePlan(run.id, plan, fence)).rejects.toMatchObject({ code: 'STEP_IN_FLIGHT' });
     expect((await ledger.getRun(run.id))?.planHash).toBe('hash-2');
     await expect(ledger.replacePlan(run.id, fresh, fence.token + 99)).rejects.toBeInstanceOf(StaleTokenError);
@@ -231,12 +190,8 @@ describe('RunLedger runs and steps', () => {
 describe('RunLedger approvals', () => {
   it('counts a double click once', async () => {
     const { run, fence } = await started();
-    const conn = (i: number) => new RunLedger(conns[i % conns.length]!, { prefix, clock });
-    const clicks = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        conn(i).recordApproval(run.id, approval('g1', 'hash-1', 'bob'), fence),
-      ),
-    );
+    const click = (i: number) => on(i).recordApproval(run.id, approval('g1', 'hash-1', 'bob'), fence);
+    const clicks = await Promise.all(Array.from({ length: 5 }, (_, i) => click(i)));
     expect(clicks.filter((c) => c.recorded)).toHaveLength(1);
     const stored = await ledger.getApproval(run.id, 'g1');
     expect(stored).toEqual({ ...approval('g1', 'hash-1', 'bob'), voidedAt: null, consumedAt: null });
@@ -246,27 +201,16 @@ describe('RunLedger approvals', () => {
 
   it('refuses an approval for a plan that is not the current one', async () => {
     const { run, fence } = await started();
-    await expect(ledger.recordApproval(run.id, approval('g1', 'hash-0', 'bob'), fence)).rejects.toMatchObject(
-      {
-        code: 'STALE_PLAN',
-      },
-    );
+    const old = approval('g1', 'hash-0', 'bob');
+    await expect(ledger.recordApproval(run.id, old, fence)).rejects.toMatchObject({ code: 'STALE_PLAN' });
   });
 
   it('consumes an approval once per step', async () => {
     const { run, fence } = await started();
     await ledger.recordApproval(run.id, approval('g1', 'hash-1', 'bob'), fence);
     const at = '2024-05-01T10:01:00.000Z';
-    const racers = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        new RunLedger(conns[i % conns.length]!, { prefix, clock }).consumeApproval(
-          run.id,
-          'g1',
-          'wipe-a',
-          at,
-        ),
-      ),
-    );
+    const consume = (i: number) => on(i).consumeApproval(run.id, 'g1', 'wipe-a', at);
+    const racers = await Promise.all(Array.from({ length: 5 }, (_, i) => consume(i)));
     expect(racers.filter(Boolean)).toHaveLength(1);
     expect(await ledger.consumeApproval(run.id, 'g1', 'wipe-a', at)).toBe(false);
     // The other step of the gate has its own one use.
@@ -351,11 +295,10 @@ function planOf(topology: string, hash: string, ids: string[]): Plan {
     topology,
     target: null,
     basis: {
-      probedAt: now.toISOString(),
+      probedAt: 'T',
       dedicatedSequence: null,
       dedicatedSlave: null,
-      inSync: [],
-      toRestore: [],
+      ...{ inSync: [], toRestore: [] },
       unknown: [],
     },
     steps,

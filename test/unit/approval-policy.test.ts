@@ -66,8 +66,10 @@ function input(over: Partial<ApprovalInput> = {}): ApprovalInput {
   };
 }
 
+type Case = [name: string, over: Partial<ApprovalInput>, code: string | null, message?: string];
+
 describe('decideApproval', () => {
-  it.each<[string, Partial<ApprovalInput>, string | null, string?]>([
+  const cases: Case[] = [
     ['a listed approver within the TTL', {}, null],
     ['a member of a listed group', { approver: { id: 'dave' } }, null],
     ['exactly at the TTL boundary', { now: at(15) }, null],
@@ -140,15 +142,21 @@ describe('decideApproval', () => {
       { run: { ...run, state: 'done' }, approver: { id: 'alice' } },
       'run-ended',
     ],
-  ])('%s', (_name, over, code, message) => {
-    const decision = decideApproval(input(over));
-    if (code === null) {
-      expect(decision).toEqual({ ok: true });
-      return;
-    }
-    expect(decision).toMatchObject({ ok: false, code });
-    if (message && !decision.ok) expect(decision.message).toContain(message);
-  });
+  ];
+
+  // Objects, not arrays: jest would pass a missing trailing column as the `done` callback.
+  it.each(cases.map(([name, over, code, message]) => ({ name, over, code, message })))(
+    '$name',
+    ({ over, code, message }) => {
+      const decision = decideApproval(input(over));
+      if (code === null) {
+        expect(decision).toEqual({ ok: true });
+        return;
+      }
+      expect(decision).toMatchObject({ ok: false, code });
+      if (message && !decision.ok) expect(decision.message).toContain(message);
+    },
+  );
 });
 
 describe('who may approve or request', () => {

@@ -79,7 +79,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
         return worker;
       },
       async close() {
-        await Promise.allSettled(workers.map((w) => w.close()));
+        await Promise.allSettled(workers.map((w) => closeWorker(w, 10_000)));
         await q.close();
         await dbs.closeAll();
         redis.disconnect();
@@ -91,4 +91,15 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
     redis.disconnect();
     throw err;
   }
+}
+
+/** Let the active job finish, but not forever: with Redis gone a graceful close would wait for ever. */
+async function closeWorker(worker: Worker, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gave = await Promise.race([
+    worker.close().then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (!gave) await worker.close(true);
 }

@@ -1,30 +1,17 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
 import { createFleet, type Fleet } from '../../src/fleet/fleet';
 import { Scenario } from '../../src/fleet/scenario';
 import { makeFreshlyRestored, systemRows } from '../helpers/coremedia-sql';
+import { ownRedis, type OwnRedis } from '../helpers/own-redis';
 import { configWithAccess, startTestEngine, waitForRunState, type TestEngine } from '../helpers/engine';
-import { closedPort } from '../helpers/blackhole';
 
-// The shared Redis keeps nothing on disk, so this test runs its own with AOF on (PITFALLS: Redis).
-const dir = mkdtempSync(join(tmpdir(), 'recover-redis-'));
-let port: number;
+let redis: OwnRedis;
 let fleet: Fleet;
 let engine: TestEngine;
 
-async function startRedis(): Promise<void> {
-  const child = spawn('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
+beforeAll(async () => {
+  redis = await ownRedis([
     '--appendonly',
     'yes',
     '--appendfsync',
@@ -33,44 +20,8 @@ async function startRedis(): Promise<void> {
     '',
     '--maxmemory-policy',
     'noeviction',
-    '--daemonize',
-    'yes',
-    '--pidfile',
-    join(dir, 'redis.pid'),
   ]);
-  await new Promise((resolve) => child.on('exit', resolve));
-  // --daemonize returns before the server listens: poll until it answers (bounded).
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    try {
-      await probe.connect();
-      await probe.ping();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      probe.disconnect();
-    }
-  }
-}
-
-async function stopRedis(): Promise<void> {
-  // No retries: ioredis would otherwise resend SHUTDOWN after every reconnect attempt.
-  const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
-  await redis.call('SHUTDOWN').catch(() => undefined); // the connection drops as Redis exits
-  redis.disconnect();
-  await new Promise((resolve) => setTimeout(resolve, 300));
-}
-
-beforeAll(async () => {
-  port = await closedPort();
-  await startRedis();
+  await redis.start();
   fleet = await createFleet(
     Scenario.parse({
       name: 'persist',
@@ -84,7 +35,7 @@ beforeAll(async () => {
     { prefix: `persist${process.pid}` },
   );
   engine = await startTestEngine(configWithAccess(fleet, { approvers: ['bob'] }).config, 'recover', {
-    redisUrl: `redis://127.0.0.1:${port}`,
+    redisUrl: redis.url,
   });
   expect(engine.warnings).toEqual([]);
   engine.startWorker();
@@ -92,9 +43,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine?.close();
-  await stopRedis();
+  await redis.destroy();
   await fleet?.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 it('run state survives a Redis restart in the middle of a run', async () => {
@@ -110,8 +60,8 @@ it('run state survives a Redis restart in the middle of a run', async () => {
   await waitForRunState(engine, runId, ['awaiting-approval']);
   const before = await engine.deps.ledger.getSteps(runId);
 
-  await stopRedis();
-  await startRedis();
+  await redis.stop();
+  await redis.start();
 
   // Connections come back by themselves; the ledger, the lease, the audit are all still there.
   expect((await engine.deps.ledger.getRun(runId))?.state).toBe('awaiting-approval');

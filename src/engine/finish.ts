@@ -1,10 +1,8 @@
 import { record, type EngineDeps } from './deps';
+import type { Fence } from './keys';
 import type { RunRecord, RunState } from './types';
 
-export interface Fence {
-  topology: string;
-  token: number;
-}
+export type { Fence } from './keys';
 
 /** End a run: final state, lease released (only now), audit and notification. */
 export async function finishRun(

@@ -1,3 +1,4 @@
+import { readLastChangelog } from './common-steps';
 import type { Runbook, StepTemplate } from './types';
 
 type Property = 'replicator_remote' | 'replicator_local' | 'replicator_tag';
@@ -30,22 +31,11 @@ export const inSyncReplicatorSettings: Runbook = {
   source: '000_f77c06dcedba2dfe.txt',
   target: 'none',
   steps: [
-    {
-      id: 'read-master-changelog',
-      title: 'On the master, fetch the last changelog entry (note sequenceno and idtag)',
-      target: { kind: 'master' },
-      action: {
-        kind: 'sql',
-        sql: 'SELECT * FROM {{changelog}} WHERE sequenceno = (SELECT max(sequenceno) FROM {{changelog}})',
-        params: [],
-      },
-      risk: 'read',
-      captures: [
-        { name: 'sequenceno', column: 'sequenceno' },
-        { name: 'idtag', column: 'idtag' },
-      ],
-      check: { kind: 'row-count', min: 1 },
-    },
+    readLastChangelog(
+      'read-master-changelog',
+      'On the master, fetch the last changelog entry (note sequenceno and idtag)',
+      { kind: 'master' },
+    ),
     updateOnInSync('replicator_remote', 'sequenceno'),
     updateOnInSync('replicator_local', 'sequenceno'),
     updateOnInSync('replicator_tag', 'idtag'),

@@ -1,3 +1,4 @@
+import { readLastChangelog } from './common-steps';
 import type { Runbook, StepTemplate, ValueTemplate } from './types';
 
 const fromChangelog = (capture: 'sequenceno' | 'idtag'): ValueTemplate => ({
@@ -36,22 +37,9 @@ export const slaveFromMasterSql: Runbook = {
   source: '001_e64b92dbc0342d9e.txt',
   target: 'slave',
   steps: [
-    {
-      id: 'read-changelog',
-      title: 'Fetch the last changelog entry (note sequenceno and idtag)',
-      target: { kind: 'target' },
-      action: {
-        kind: 'sql',
-        sql: 'SELECT * FROM {{changelog}} WHERE sequenceno = (SELECT max(sequenceno) FROM {{changelog}})',
-        params: [],
-      },
-      risk: 'read',
-      captures: [
-        { name: 'sequenceno', column: 'sequenceno' },
-        { name: 'idtag', column: 'idtag' },
-      ],
-      check: { kind: 'row-count', min: 1 },
-    },
+    readLastChangelog('read-changelog', 'Fetch the last changelog entry (note sequenceno and idtag)', {
+      kind: 'target',
+    }),
     insertReplicatorRow('replicator_remote', fromChangelog('sequenceno')),
     insertReplicatorRow('replicator_local', fromChangelog('sequenceno')),
     insertReplicatorRow('replicator_tag', fromChangelog('idtag')),

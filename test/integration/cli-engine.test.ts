@@ -1,6 +1,6 @@
 import { serviceUrls } from '../../src/config/env';
-import { createFleet, type Fleet } from '../../src/fleet/fleet';
-import { Scenario } from '../../src/fleet/scenario';
+import type { Fleet } from '../../src/fleet/fleet';
+import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, systemRows } from '../helpers/coremedia-sql';
 import { configWithAccess, dropPrefix } from '../helpers/engine';
 import { runRecover } from '../helpers/run-cli';
@@ -13,17 +13,10 @@ let env: Record<string, string>;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  fleet = await createFleet(
-    Scenario.parse({
-      name: 'cli',
-      master: 'mls',
-      nodes: [
-        { name: 'mls', engine: 'postgres', changelog: { last: 1050, count: 5 } },
-        { name: 'rls-1', engine: 'mysql', replicator: { remote: 1042 }, changelog: { last: 1042, count: 5 } },
-        { name: 'rls-2', engine: 'mysql', replicator: { remote: 1030 }, changelog: { last: 1030, count: 5 } },
-      ],
-    }),
-    { prefix: `clie${process.pid}` },
+  fleet = await testFleet(
+    'cli',
+    [masterNode('postgres'), slaveNode('rls-1', 'mysql', 1042), slaveNode('rls-2', 'mysql', 1030)],
+    'clie',
   );
   configFile = configWithAccess(fleet, { approvers: ['bob'] }).file;
   env = { RECOVER_REDIS_PREFIX: prefix, REDIS_URL: serviceUrls().redisUrl, ...fleet.env };

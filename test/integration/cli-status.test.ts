@@ -2,37 +2,29 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { createFleet, type Fleet } from '../../src/fleet/fleet';
-import { Scenario } from '../../src/fleet/scenario';
+import type { Fleet } from '../../src/fleet/fleet';
+import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { runRecover } from '../helpers/run-cli';
 
 let fleet: Fleet;
 const dir = mkdtempSync(join(tmpdir(), 'recover-cli-'));
 
 beforeAll(async () => {
-  fleet = await createFleet(
-    Scenario.parse({
-      name: 'prod-live',
-      master: 'mls',
-      nodes: [
-        { name: 'mls', engine: 'postgres', changelog: { last: 1050, count: 5 } },
-        {
-          name: 'rls-1',
-          engine: 'mysql',
-          password: 'cli-pw',
-          replicator: { remote: 1042 },
-          changelog: { last: 1042, count: 5 },
-        },
-        {
-          name: 'rls-2',
-          engine: 'postgres',
-          replicator: { remote: 1042 },
-          changelog: { last: 1042, count: 5 },
-        },
-        { name: 'rls-3', engine: 'mysql', replicator: { remote: 1030 }, changelog: { last: 1030, count: 5 } },
-      ],
-    }),
-    { prefix: `cli${process.pid}` },
+  fleet = await testFleet(
+    'prod-live',
+    [
+      masterNode('postgres'),
+      {
+        name: 'rls-1',
+        engine: 'mysql',
+        password: 'cli-pw',
+        replicator: { remote: 1042 },
+        changelog: { last: 1042, count: 5 },
+      },
+      slaveNode('rls-2', 'postgres', 1042),
+      slaveNode('rls-3', 'mysql', 1030),
+    ],
+    'cli',
   );
 });
 

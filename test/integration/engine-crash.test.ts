@@ -2,8 +2,8 @@ import pg from 'pg';
 import { serviceUrls } from '../../src/config/env';
 import { approve, decide } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import { createFleet, type Fleet } from '../../src/fleet/fleet';
-import { Scenario } from '../../src/fleet/scenario';
+import type { Fleet } from '../../src/fleet/fleet';
+import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sql';
 import {
   configWithAccess,
@@ -23,33 +23,15 @@ const alice = { id: 'alice' };
 const bob = { id: 'bob' };
 
 beforeAll(async () => {
-  fleet = await createFleet(
-    Scenario.parse({
-      name: 'crash',
-      master: 'mls',
-      nodes: [
-        { name: 'mls', engine: 'postgres', changelog: { last: 1050, count: 5 } },
-        {
-          name: 'rls-1',
-          engine: 'postgres',
-          replicator: { remote: 1042 },
-          changelog: { last: 1042, count: 5 },
-        },
-        {
-          name: 'rls-2',
-          engine: 'postgres',
-          replicator: { remote: 1042 },
-          changelog: { last: 1042, count: 5 },
-        },
-        {
-          name: 'rls-3',
-          engine: 'postgres',
-          replicator: { remote: 1030 },
-          changelog: { last: 1030, count: 5 },
-        },
-      ],
-    }),
-    { prefix: `crash${process.pid}` },
+  fleet = await testFleet(
+    'crash',
+    [
+      masterNode('postgres'),
+      slaveNode('rls-1', 'postgres', 1042),
+      slaveNode('rls-2', 'postgres', 1042),
+      slaveNode('rls-3', 'postgres', 1030),
+    ],
+    'crash',
   );
   const written = configWithAccess(fleet, { approvers: ['bob'] });
   configFile = written.file;

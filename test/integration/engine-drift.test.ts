@@ -1,7 +1,7 @@
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import { createFleet, setReplicator, type Fleet } from '../../src/fleet/fleet';
-import { Scenario } from '../../src/fleet/scenario';
+import { setReplicator, type Fleet } from '../../src/fleet/fleet';
+import { slaveNode, testFleet } from '../helpers/scenarios';
 import { systemRows } from '../helpers/coremedia-sql';
 import {
   configWithAccess,
@@ -16,29 +16,16 @@ let fleet: Fleet;
 let engine: TestEngine;
 
 beforeAll(async () => {
-  fleet = await createFleet(
-    Scenario.parse({
-      name: 'drift',
-      master: 'mls',
-      nodes: [
-        { name: 'mls', engine: 'postgres', changelog: { last: 1050, count: 5, idtag: 'tag-master' } },
-        { name: 'rls-1', engine: 'mysql', replicator: { remote: 1042 }, changelog: { last: 1042, count: 5 } },
-        {
-          name: 'rls-2',
-          engine: 'postgres',
-          replicator: { remote: 1042 },
-          changelog: { last: 1042, count: 5 },
-        },
-        { name: 'rls-3', engine: 'mysql', replicator: { remote: 1042 }, changelog: { last: 1042, count: 5 } },
-        {
-          name: 'rls-4',
-          engine: 'postgres',
-          replicator: { remote: 1030 },
-          changelog: { last: 1030, count: 5 },
-        },
-      ],
-    }),
-    { prefix: `drift${process.pid}` },
+  fleet = await testFleet(
+    'drift',
+    [
+      { name: 'mls', engine: 'postgres', changelog: { last: 1050, count: 5, idtag: 'tag-master' } },
+      slaveNode('rls-1', 'mysql', 1042),
+      slaveNode('rls-2', 'postgres', 1042),
+      slaveNode('rls-3', 'mysql', 1042),
+      slaveNode('rls-4', 'postgres', 1030),
+    ],
+    'drift',
   );
   engine = await startTestEngine(configWithAccess(fleet, { approvers: ['bob'] }).config, prefix);
   engine.startWorker();

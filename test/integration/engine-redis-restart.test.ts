@@ -1,7 +1,7 @@
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import { createFleet, type Fleet } from '../../src/fleet/fleet';
-import { Scenario } from '../../src/fleet/scenario';
+import type { Fleet } from '../../src/fleet/fleet';
+import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, systemRows } from '../helpers/coremedia-sql';
 import { ownRedis, type OwnRedis } from '../helpers/own-redis';
 import { configWithAccess, startTestEngine, waitForRunState, type TestEngine } from '../helpers/engine';
@@ -22,17 +22,10 @@ beforeAll(async () => {
     'noeviction',
   ]);
   await redis.start();
-  fleet = await createFleet(
-    Scenario.parse({
-      name: 'persist',
-      master: 'mls',
-      nodes: [
-        { name: 'mls', engine: 'postgres', changelog: { last: 1050, count: 5 } },
-        { name: 'rls-1', engine: 'mysql', replicator: { remote: 1042 }, changelog: { last: 1042, count: 5 } },
-        { name: 'rls-2', engine: 'mysql', replicator: { remote: 1030 }, changelog: { last: 1030, count: 5 } },
-      ],
-    }),
-    { prefix: `persist${process.pid}` },
+  fleet = await testFleet(
+    'persist',
+    [masterNode('postgres'), slaveNode('rls-1', 'mysql', 1042), slaveNode('rls-2', 'mysql', 1030)],
+    'persist',
   );
   engine = await startTestEngine(configWithAccess(fleet, { approvers: ['bob'] }).config, 'recover', {
     redisUrl: redis.url,

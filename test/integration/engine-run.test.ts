@@ -1,9 +1,9 @@
 import { EngineError } from '../../src/engine/deps';
 import { abort, approve, reject } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import { createFleet, type Fleet } from '../../src/fleet/fleet';
-import { Scenario } from '../../src/fleet/scenario';
+import type { Fleet } from '../../src/fleet/fleet';
 import { renderTimelineMarkdown } from '../../src/render/timeline';
+import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sql';
 import {
   configWithAccess,
@@ -24,28 +24,15 @@ const alice = { id: 'alice' };
 const bob = { id: 'bob' };
 
 beforeAll(async () => {
-  fleet = await createFleet(
-    Scenario.parse({
-      name: 'eng',
-      master: 'mls',
-      nodes: [
-        { name: 'mls', engine: 'postgres', changelog: { last: 1050, count: 5 } },
-        {
-          name: 'rls-1',
-          engine: 'postgres',
-          replicator: { remote: 1042 },
-          changelog: { last: 1042, count: 5 },
-        },
-        { name: 'rls-2', engine: 'mysql', replicator: { remote: 1042 }, changelog: { last: 1042, count: 5 } },
-        {
-          name: 'rls-3',
-          engine: 'postgres',
-          replicator: { remote: 1030 },
-          changelog: { last: 1030, count: 5 },
-        },
-      ],
-    }),
-    { prefix: `eng${process.pid}` },
+  fleet = await testFleet(
+    'eng',
+    [
+      masterNode('postgres'),
+      slaveNode('rls-1', 'postgres', 1042),
+      slaveNode('rls-2', 'mysql', 1042),
+      slaveNode('rls-3', 'postgres', 1030),
+    ],
+    'eng',
   );
   const { config } = configWithAccess(
     fleet,

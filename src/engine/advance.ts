@@ -56,9 +56,13 @@ async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Prom
   }
 
   const results = await Promise.all(stage.map((p) => runStep(deps, run, p, gate, fence, records)));
+  if (gate && results.includes('reapprove')) {
+    await deps.ledger.voidApproval(runId, gate, deps.clock().toISOString());
+    return requestApproval(deps, run, plan, gate, fence);
+  }
   const failures = stage.flatMap((p, i) => {
     const r = results[i];
-    return r && !r.ok ? [`${p.id}: ${r.error ?? 'failed'}`] : [];
+    return r && r !== 'reapprove' && !r.ok ? [`${p.id}: ${r.error ?? 'failed'}`] : [];
   });
   if (failures.length > 0) return finishRun(deps, run, fence, 'failed', failures.join('; '));
   const now = await deps.ledger.getRun(runId);
@@ -80,7 +84,16 @@ async function runStep(
   gate: string | null,
   fence: Fence,
   records: Map<string, StepRecord>,
-): Promise<StepResult | null> {
+): Promise<StepResult | null | 'reapprove'> {
+  if (step.risk === 'destructive' && gate) {
+    // One approval, one execution per step: consumed atomically before the step may start. A
+    // consumption that fails (used already by an attempt that never started, or no longer valid)
+    // means nothing ran: ask for a fresh approval rather than guess.
+    const consumed = await deps.ledger
+      .consumeApproval(run.id, gate, step.id, deps.clock().toISOString())
+      .catch(() => false);
+    if (!consumed) return 'reapprove';
+  }
   const started = await deps.ledger.transitionStep(
     run.id,
     step.id,
@@ -90,20 +103,6 @@ async function runStep(
     fence,
   );
   if (!started) return null; // already taken by another attempt: never run a step twice
-  if (step.risk === 'destructive' && gate) {
-    // One approval, one execution per step: consumed atomically before anything is sent.
-    const fresh = await deps.ledger.consumeApproval(run.id, gate, step.id, deps.clock().toISOString());
-    if (!fresh) {
-      await deps.ledger.transitionStep(run.id, step.id, ['running'], 'unknown', {}, fence);
-      await deps.ledger.setRunState(
-        run.id,
-        'halted',
-        fence,
-        `${step.id}: approval already used once; decide retry, mark-done or abort`,
-      );
-      return null;
-    }
-  }
   await record(deps, {
     runId: run.id,
     kind: 'step-start',
@@ -244,7 +243,14 @@ async function haltOnUnknown(
   const reads = orphans.filter((p) => p.risk === 'read');
   const others = orphans.filter((p) => p.risk !== 'read');
   for (const p of reads) await deps.ledger.transitionStep(run.id, p.id, ['running'], 'pending', {}, fence);
-  if (others.length === 0) return deps.queue.advance(run.id, orphans[0]!.stage, `reread-${Date.now()}`);
+  if (others.length === 0) {
+    const attempts = Math.max(
+      ...(await deps.ledger.getSteps(run.id))
+        .filter((r) => reads.some((p) => p.id === r.stepId))
+        .map((r) => r.attempts),
+    );
+    return deps.queue.advance(run.id, orphans[0]!.stage, `reread-a${attempts}`);
+  }
   for (const p of others) await deps.ledger.transitionStep(run.id, p.id, ['running'], 'unknown', {}, fence);
   const names = others.map((p) => p.id).join(', ');
   const reason = `${names} was running when its worker stopped: outcome unknown. Check the node, then decide retry, mark-done or abort`;

@@ -27,6 +27,7 @@ export interface EngineRuntimeOptions {
   /** Connection trouble of the queue and workers (they reconnect by themselves): log it, do not crash. */
   onError?: (err: Error) => void;
   runbook?: (name: string) => Runbook | undefined;
+  groups?: EngineDeps['groups'];
 }
 
 export interface EngineRuntime {
@@ -61,6 +62,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       dbs,
       executors: options.executors ?? sqlExecutors(),
       runbook: options.runbook ?? getRunbook,
+      groups: options.groups ?? (async () => options.config.groups),
       inspect: (topology) => inspectTopology(topology, dbs),
       clock,
     };

@@ -74,8 +74,8 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
           dryRun: opts.dryRun,
         });
         ctx.stdout.write(renderPlanText(outcome.plan));
-        if (outcome.kind === 'dry-run') {
-          ctx.stdout.write('\n(dry run: nothing was executed)\n');
+        if (outcome.kind !== 'started') {
+          ctx.stdout.write('\n(dry run: nothing was executed)\n'); // the terminal never passes a plan hash
           return;
         }
         ctx.stdout.write(`\nrun ${outcome.run.id} started\n`);

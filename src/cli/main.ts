@@ -3,8 +3,10 @@ import { ConfigError } from '../config/errors';
 import { defaultConfigFile, processEnv } from '../config/env';
 import { UnsupportedFlavourError } from '../status/inspect';
 import { PlanError } from '../runbook/resolve';
+import { SettingsError } from '../slack/settings';
 import type { CliContext } from './context';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './exit-codes';
+import { registerBot } from './bot-command';
 import { registerEngineCommands } from './engine-commands';
 import { registerStatus } from './status-command';
 
@@ -15,6 +17,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   registerStatus(program, ctx);
   registerEngineCommands(program, ctx);
+  registerBot(program, ctx);
   return program;
 }
 
@@ -32,8 +35,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
 function reportError(err: unknown, ctx: CliContext): number {
   // Help and version are not errors; everything else commander rejects is a usage mistake (already printed).
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
-  // A config error is one line per problem, each naming the file.
-  if (err instanceof ConfigError) {
+  // Config and settings errors are one line per problem, each naming the file or the variable.
+  if (err instanceof ConfigError || err instanceof SettingsError) {
     ctx.stderr.write(err.problems.join('\n') + '\n');
     return EXIT_USAGE;
   }

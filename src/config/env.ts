@@ -57,3 +57,15 @@ export function workerTimings(env: NodeJS.ProcessEnv = process.env): {
     ...(stalled > 0 ? { stalledIntervalMs: stalled } : {}),
   };
 }
+
+/** The raw Slack settings; src/slack/settings.ts validates them. Values are secrets: never log them. */
+export function slackEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return {
+    SLACK_MODE: env.SLACK_MODE,
+    SLACK_BOT_TOKEN: env.SLACK_BOT_TOKEN,
+    SLACK_APP_TOKEN: env.SLACK_APP_TOKEN,
+    SLACK_SIGNING_SECRET: env.SLACK_SIGNING_SECRET,
+    PORT: env.PORT,
+    SLACK_API_URL: env.SLACK_API_URL,
+  };
+}

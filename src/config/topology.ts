@@ -72,6 +72,8 @@ export const Access = z
       .positive()
       .max(24 * 60)
       .default(15),
+    /** Slack channel ids the bot answers in for this topology; absent means any channel. */
+    channels: z.array(Principal).optional(),
   })
   .strict();
 export type Access = z.infer<typeof Access>;

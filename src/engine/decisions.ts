@@ -44,7 +44,7 @@ export async function approve(
     presentedPlanHash: presented,
     currentPlanHash: plan.hash,
     access: topology.access,
-    groups: deps.config.groups,
+    groups: await deps.groups(topology.access),
     now: deps.clock(),
     existing: existing && !existing.voidedAt ? existing : null,
   });
@@ -96,7 +96,7 @@ export async function reject(
   gateOrStep?: string,
 ): Promise<void> {
   const { run, fence } = await activeRun(deps, runId);
-  assertMayAct(deps, run, actor);
+  await assertMayAct(deps, run, actor);
   const plan = (await deps.ledger.getPlan(run.id))!;
   const gate = gateOf(plan.steps, await deps.ledger.getSteps(run.id), gateOrStep);
   await record(deps, {
@@ -113,7 +113,7 @@ export async function reject(
 
 export async function abort(deps: EngineDeps, runId: string, actor: Actor): Promise<void> {
   const { run, fence } = await activeRun(deps, runId);
-  assertMayAct(deps, run, actor);
+  await assertMayAct(deps, run, actor);
   const steps = await deps.ledger.getSteps(run.id);
   if (!steps.some((s) => s.state === 'running'))
     return finishRun(deps, run, fence, 'aborted', `aborted by ${actor.id}`);
@@ -143,7 +143,7 @@ export async function decide(
   actor: Actor,
 ): Promise<void> {
   const { run, fence } = await activeRun(deps, runId);
-  assertMayAct(deps, run, actor);
+  await assertMayAct(deps, run, actor);
   if (run.state !== 'halted')
     throw new EngineError('not-halted', `run ${runId} is ${run.state}, not halted: nothing to decide`);
   if (choice === 'abort') return abort(deps, runId, actor);
@@ -181,9 +181,10 @@ export async function decide(
   await deps.queue.advance(run.id, step.stage, `decision-${choice}-${current.attempts}`);
 }
 
-function assertMayAct(deps: EngineDeps, run: RunRecord, actor: Actor): void {
+async function assertMayAct(deps: EngineDeps, run: RunRecord, actor: Actor): Promise<void> {
   const topology = topologyOf(deps, run.topology);
-  const members = (group: string) => deps.config.groups[group] ?? [];
+  const groups = await deps.groups(topology.access);
+  const members = (group: string) => groups[group] ?? [];
   if (actor.id === run.requester || isApprover(actor, topology.access, members)) return;
   throw new EngineError(
     'not-allowed',

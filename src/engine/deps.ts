@@ -1,4 +1,4 @@
-import type { RecoverConfig, Topology } from '../config/topology';
+import type { Access, RecoverConfig, Topology } from '../config/topology';
 import type { DbRegistry } from '../db/connect';
 import type { Runbook } from '../runbook/types';
 import type { StatusReport } from '../status/inspect';
@@ -18,6 +18,8 @@ export interface EngineDeps {
   notifier: Notifier;
   dbs: DbRegistry;
   executors: ExecutorRegistry;
+  /** Group id → members for the principals an access lists (the topology file's groups; Slack adds its user groups). */
+  groups(access: Access): Promise<Record<string, string[]>>;
   /** Runbooks by name (the built-in registry in production). */
   runbook(name: string): Runbook | undefined;
   /** A fresh probe + proposal; injected so the engine never reaches past its deps. */

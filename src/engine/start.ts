@@ -12,9 +12,16 @@ export interface StartRequest {
   target: string | null;
   requester: Actor;
   dryRun?: boolean;
+  /** Given by callers that must know it before the run exists (Slack maps it to a channel first). */
+  runId?: string;
+  /** The plan the requester looked at (a Start button): if the fleet changed since, nothing starts. */
+  expectedPlanHash?: string;
 }
 
-export type StartOutcome = { kind: 'dry-run'; plan: Plan } | { kind: 'started'; run: RunRecord; plan: Plan };
+export type StartOutcome =
+  | { kind: 'dry-run'; plan: Plan }
+  | { kind: 'plan-changed'; plan: Plan }
+  | { kind: 'started'; run: RunRecord; plan: Plan };
 
 /** Resolve a fresh plan for a request; nothing is executed or written. */
 export async function planFor(
@@ -37,14 +44,15 @@ export async function planFor(
 /** Plan, take the topology's lease, record the run and enqueue its first stage. */
 export async function startRun(deps: EngineDeps, req: StartRequest): Promise<StartOutcome> {
   const topology = topologyOf(deps, req.topology);
-  if (!canRequest(req.requester, topology.access, deps.config.groups))
+  if (!canRequest(req.requester, topology.access, await deps.groups(topology.access)))
     throw new EngineError('not-allowed', `${req.requester.id} may not start runs on ${topology.name}`);
   const plan = await planFor(deps, req.topology, req.runbook, req.target);
   if (req.dryRun) return { kind: 'dry-run', plan };
+  if (req.expectedPlanHash && req.expectedPlanHash !== plan.hash) return { kind: 'plan-changed', plan };
 
   const now = deps.clock();
   const run: RunRecord = {
-    id: newRunId(topology.name, now),
+    id: req.runId ?? newRunId(topology.name, now),
     topology: topology.name,
     runbook: req.runbook,
     target: req.target,
@@ -93,7 +101,7 @@ export async function startRun(deps: EngineDeps, req: StartRequest): Promise<Sta
 }
 
 /** Sortable, readable, unique enough for humans to type, and safe in job ids. */
-function newRunId(topology: string, now: Date): string {
+export function newRunId(topology: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
   return `${topology}-${stamp}-${randomBytes(2).toString('hex')}`;
 }

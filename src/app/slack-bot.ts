@@ -1,0 +1,128 @@
+import { App, LogLevel } from '@slack/bolt';
+import { Worker } from 'bullmq';
+import { registerCommands } from '../../commands';
+import { createSlackProcessor } from '../../jobs/slack-processor';
+import type { RecoverConfig } from '../config/topology';
+import { redisOptionsFromUrl } from '../engine/redis-options';
+import type { EngineEvent } from '../engine/types';
+import { runbookNames, RUNBOOKS } from '../runbook/registry';
+import { SlackGroupDirectory } from '../slack/group-directory';
+import { createSlackJobs, SLACK_QUEUE } from '../slack/jobs';
+import { SlackNotifier } from '../slack/notifier';
+import { createSlackWebClient, SlackOutbox } from '../slack/outbox';
+import { RunThreads } from '../slack/run-threads';
+import type { SlackSettings } from '../slack/settings';
+import type { Logger } from '../util/logger';
+import { createEngineRuntime, type EngineRuntime } from './engine-runtime';
+
+export interface SlackBotOptions {
+  config: RecoverConfig;
+  settings: SlackSettings;
+  redisUrl: string;
+  prefix: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Pace of posts per channel; Slack allows about one a second. */
+  minPostIntervalMs?: number;
+  /** Worker lock timings (short in tests). */
+  workerTimings?: { lockDurationMs?: number; stalledIntervalMs?: number };
+}
+
+export interface SlackBot {
+  app: App;
+  runtime: EngineRuntime;
+  notifier: SlackNotifier;
+  stop(): Promise<void>;
+}
+
+/** The bot's composition root: Slack in, BullMQ between, the engine and Slack out. Nothing connects before start. */
+export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
+  const slackApiUrl = o.settings.SLACK_API_URL;
+  // Our own retries (the outbox honours Retry-After); the client's default retries for ~30 minutes.
+  const client = createSlackWebClient(o.settings.SLACK_BOT_TOKEN, slackApiUrl);
+  const outbox = new SlackOutbox(client, { minIntervalMs: o.minPostIntervalMs ?? 1100 });
+  const directory = new SlackGroupDirectory(client);
+  const onError = (err: Error) => o.log.warn({ err: err.message }, 'background error');
+
+  let notifier: SlackNotifier | undefined;
+  const runtime = await createEngineRuntime({
+    config: o.config,
+    redisUrl: o.redisUrl,
+    prefix: o.prefix,
+    env: o.env,
+    notifier: { notify: (e: EngineEvent) => notifier!.notify(e) },
+    groups: (access) => directory.groupsFor(access, o.config.groups),
+    onError,
+  });
+  for (const w of runtime.warnings) o.log.warn(w);
+  const threads = new RunThreads(runtime.redis, o.prefix);
+  notifier = new SlackNotifier({
+    outbox,
+    threads,
+    ledger: runtime.deps.ledger,
+    clock: runtime.deps.clock,
+    onError,
+  });
+
+  const flavourRunbooks = (flavour: string) =>
+    Object.values(RUNBOOKS)
+      .filter((r) => r.flavour === flavour)
+      .map((r) => r.name);
+  runtime.startWorker({ ...o.workerTimings, onError });
+  const slackWorker = new Worker(
+    SLACK_QUEUE,
+    createSlackProcessor({ engine: runtime.deps, outbox, threads, runbookNames: flavourRunbooks }),
+    {
+      connection: redisOptionsFromUrl(o.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: o.prefix,
+      concurrency: 4,
+      runRetryDelay: 1000,
+    },
+  );
+  slackWorker.on('error', onError);
+  slackWorker.on('failed', (job, err) =>
+    o.log.error({ job: job?.name, err: err.message }, 'Slack job failed'),
+  );
+  // Listeners must fail fast when Redis is away: no offline queue, one try.
+  const jobs = createSlackJobs(
+    redisOptionsFromUrl(o.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    o.prefix,
+  );
+
+  const clientOptions = { ...(slackApiUrl ? { slackApiUrl } : {}), retryConfig: { retries: 0 } };
+  const app =
+    o.settings.SLACK_MODE === 'socket'
+      ? new App({
+          token: o.settings.SLACK_BOT_TOKEN,
+          appToken: o.settings.SLACK_APP_TOKEN,
+          socketMode: true,
+          clientOptions,
+          logLevel: LogLevel.WARN,
+        })
+      : new App({
+          token: o.settings.SLACK_BOT_TOKEN,
+          signingSecret: o.settings.SLACK_SIGNING_SECRET,
+          clientOptions,
+          logLevel: LogLevel.WARN,
+        });
+  registerCommands(app, { config: o.config, jobs, runbookNames: runbookNames(), now: Date.now });
+  app.error(async (err) => o.log.error({ err: err.message }, 'Slack listener error'));
+
+  if (o.settings.SLACK_MODE === 'http') await app.start(o.settings.PORT);
+  else await app.start();
+  o.log.info({ mode: o.settings.SLACK_MODE }, 'Recover is listening to Slack');
+
+  return {
+    app,
+    runtime,
+    notifier,
+    async stop() {
+      await app.stop();
+      await slackWorker.close();
+      await jobs.close();
+      await notifier!.drain();
+      outbox.close();
+      await runtime.close();
+    },
+  };
+}

@@ -1,0 +1,7 @@
+export { approvalDecidedMessage, approvalRequestMessage, type ApprovalDecision } from './approval';
+export { errorMessage, helpMessage } from './help';
+export { codeBlock, escapeMrkdwn, fitBlocks, truncateText } from './limits';
+export { planMessage } from './plan';
+export { haltedMessage, runFinishedLine, runParentMessage, stepResultReply } from './run';
+export { statusMessage } from './status';
+export type * from './types';

@@ -1,0 +1,190 @@
+import type { ActionsBlock, KnownBlock } from '@slack/types';
+import type { NodeReport } from '../../probe/types';
+import { alignedTable } from '../../render/table';
+import type { StatusReport } from '../../status/inspect';
+import { ACTION } from '../constants';
+import {
+  actions,
+  button,
+  codeSections,
+  composeMessage,
+  context,
+  escapeMrkdwn,
+  header,
+  lineSections,
+  section,
+  truncateText,
+} from './limits';
+import { inline, plural } from './parts';
+import type { PlanButtonValue, SlackMessage } from './types';
+
+const dash = '—';
+/** Characters each part may take, so that a 200-node fleet still leaves room for the rest. */
+const BUDGET = { table: 4200, unknown: 1200, verdicts: 2400, warnings: 1400 };
+/** Plan buttons each need their own actions block (one action_id per block), so keep them few. */
+const MAX_PLAN_BUTTONS = 8;
+
+const COLUMNS = [
+  'NODE',
+  'ROLE',
+  'ENGINE',
+  'STATE',
+  'REMOTE',
+  'LOCAL',
+  'TAG',
+  'REPL-ID ROWS',
+  'SERVER TYPE',
+  'LAST CHANGELOG',
+  'LATENCY',
+];
+
+/** `/recover status`: the terminal's table, proposal, verdicts and warnings, plus Refresh and Plan buttons. */
+export function statusMessage(report: StatusReport, runbooks: string[]): SlackMessage {
+  const forAll = `in a terminal for all`;
+  const term = inline(`recover status --topology ${report.topology}`);
+  const [head1 = '', head2 = '', ...rows] = alignedTable(COLUMNS, report.nodes.map(tableRow)).split('\n');
+
+  const body: KnownBlock[] = [
+    header(`Status: ${report.topology}`),
+    context(
+      `${escapeMrkdwn(report.flavour)} · probed ${escapeMrkdwn(report.probedAt)} in ${report.durationMs} ms · ${plural(report.nodes.length, 'node')}`,
+    ),
+    ...codeSections(
+      rows,
+      BUDGET.table,
+      (n) => `… ${plural(n, 'more node')} not shown — run ${term} ${forAll}`,
+      [head1, head2],
+    ),
+  ];
+
+  const errors = report.nodes.filter((n) => n.error);
+  if (errors.length > 0)
+    body.push(
+      ...lineSections(
+        ['*Unknown nodes*', ...errors.map((n) => `:x: ${inline(n.name)}: ${escapeMrkdwn(n.error ?? '')}`)],
+        BUDGET.unknown,
+        (n) => `… ${plural(n, 'more unknown node')} not shown — run ${term} ${forAll}`,
+      ),
+    );
+
+  body.push(section(proposalLine(report)));
+  // The chosen slave first, so that a cut list never hides the proposal's reason.
+  const slaves = report.nodes
+    .filter((n) => n.role === 'slave')
+    .sort((a, b) => Number(b.name === report.dedicatedSlave) - Number(a.name === report.dedicatedSlave));
+  if (slaves.length > 0)
+    body.push(
+      ...lineSections(
+        slaves.map(
+          (n) =>
+            `${verdictIcon(report, n.name)} ${inline(n.name)}  ${escapeMrkdwn(report.verdicts[n.name] ?? dash)}`,
+        ),
+        BUDGET.verdicts,
+        (n) => `… ${plural(n, 'more slave')} not shown — run ${term} ${forAll}`,
+      ),
+    );
+  if (report.toRestore.length > 0)
+    body.push(
+      section(
+        truncateText(
+          `*To restore from the dedicated backup:* ${escapeMrkdwn(report.toRestore.join(', '))}`,
+          600,
+          `… (${report.toRestore.length} in all)`,
+        ),
+      ),
+    );
+  if (report.warnings.length > 0)
+    body.push(
+      ...lineSections(
+        ['*Warnings*', ...report.warnings.map((w) => `:warning: ${escapeMrkdwn(w.message)}`)],
+        BUDGET.warnings,
+        (n) => `… ${plural(n, 'more warning')} not shown — run ${term} ${forAll}`,
+      ),
+    );
+
+  const fallback = `Status of ${report.topology}: ${proposalText(report)}`;
+  return composeMessage(
+    escapeMrkdwn(fallback),
+    body,
+    (n) => `${plural(n, 'more part')} of this status not shown — run ${term} ${forAll}`,
+    buttons(report.topology, runbooks),
+  );
+}
+
+function tableRow(n: NodeReport): string[] {
+  return [
+    n.name,
+    n.role,
+    n.engine,
+    // Upper case so an unknown node stands out in a wall of "ok".
+    !n.reachable ? 'UNREACHABLE' : n.error ? 'ERROR' : 'ok',
+    show(n.replicatorRemote),
+    show(n.replicatorLocal),
+    show(n.replicatorTag),
+    show(n.replicatorIdRows),
+    show(n.serverType),
+    n.lastChangelog ? `${n.lastChangelog.sequenceno} ${n.lastChangelog.idtag}` : dash,
+    n.latencyMs === null ? dash : `${n.latencyMs} ms`,
+  ].map((cell) => truncateText(cell, 40, '…'));
+}
+
+function show(v: string | number | null): string {
+  return v === null || v === '' ? dash : String(v);
+}
+
+function verdictIcon(r: StatusReport, name: string): string {
+  if (name === r.dedicatedSlave) return ':star:';
+  if (r.unknown.includes(name)) return ':grey_question:';
+  if (r.toRestore.includes(name)) return ':arrows_counterclockwise:';
+  if (r.inSync.includes(name)) return ':white_check_mark:';
+  return '•';
+}
+
+/** The terminal's proposal line, in plain words (escaped by the caller where needed). */
+function proposalText(r: StatusReport): string {
+  if (r.dedicatedSequence === null) return 'dedicated sequence number unknown (no slave could be read)';
+  const tie = r.tie ? ` (TIE between ${r.tiedSequences.join(', ')}: confirm)` : '';
+  const slave = r.dedicatedSlave
+    ? `dedicated slave ${r.dedicatedSlave}${r.fallback ? ' (FALLBACK: confirm)' : ''}`
+    : 'no dedicated slave qualifies';
+  return `dedicated sequence number ${r.dedicatedSequence}${tie}; ${slave}`;
+}
+
+function proposalLine(r: StatusReport): string {
+  if (r.dedicatedSequence === null)
+    return '*Dedicated sequence number:* unknown (no slave could be read) :warning:';
+  const tie = r.tie ? ` (TIE between ${escapeMrkdwn(r.tiedSequences.join(', '))}) :warning: confirm` : '';
+  const slave = r.dedicatedSlave
+    ? `${inline(r.dedicatedSlave)}${r.fallback ? ' (FALLBACK) :warning: confirm' : ''}`
+    : 'none qualifies :warning:';
+  return truncateText(
+    `*Dedicated sequence number:* ${r.dedicatedSequence}${tie}; *dedicated slave:* ${slave}`,
+    1000,
+  );
+}
+
+function buttons(topology: string, runbooks: string[]): (KnownBlock | null)[] {
+  const plan = (runbook: string) =>
+    button({
+      text: `Plan ${runbook}`,
+      actionId: ACTION.showPlan,
+      value: { topology, runbook, target: null } satisfies PlanButtonValue,
+    });
+  const shown = runbooks.slice(0, MAX_PLAN_BUTTONS);
+  const first = shown[0];
+  const rows: (ActionsBlock | null)[] = [
+    actions([
+      button({ text: 'Refresh', actionId: ACTION.refreshStatus, value: { topology } }),
+      first === undefined ? null : plan(first),
+    ]),
+    ...shown.slice(1).map((r) => actions([plan(r)])),
+  ];
+  const more = runbooks.length - shown.length;
+  const note =
+    more > 0
+      ? context(
+          `… ${plural(more, 'more runbook')}: ${inline(`/recover plan ${topology} RUNBOOK`)} (${escapeMrkdwn(truncateText(runbooks.slice(shown.length).join(', '), 500, '…'))})`,
+        )
+      : null;
+  return [...rows, note];
+}

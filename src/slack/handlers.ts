@@ -1,0 +1,135 @@
+import type { EngineDeps } from '../engine/deps';
+import { EngineError } from '../engine/deps';
+import { abort, approve, decide, reject } from '../engine/decisions';
+import { planFor, startRun } from '../engine/start';
+import { renderTimelineMarkdown } from '../render/timeline';
+import { alignedTable } from '../render/table';
+import { PlanError } from '../runbook/resolve';
+import { UnsupportedFlavourError } from '../status/inspect';
+import { topologyOf } from '../engine/deps';
+import { errorMessage, planMessage, statusMessage } from './blocks';
+import { codeBlock } from './blocks/limits';
+import type { SlackJob } from './jobs';
+import type { SlackOutbox } from './outbox';
+import type { RunThreads } from './run-threads';
+
+export interface SlackHandlerDeps {
+  engine: EngineDeps;
+  outbox: SlackOutbox;
+  threads: RunThreads;
+  runbookNames: (flavour: string) => string[];
+}
+
+type Where = { channel: string; user: string };
+
+/** Refusals and plan errors go back to the one person who asked, as an ephemeral message. */
+async function explained(d: SlackHandlerDeps, where: Where, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (err instanceof EngineError || err instanceof PlanError || err instanceof UnsupportedFlavourError) {
+      await d.outbox.ephemeral(where.channel, where.user, errorMessage(err.message));
+      return;
+    }
+    await d.outbox.ephemeral(
+      where.channel,
+      where.user,
+      errorMessage('Recover failed to do that', (err as Error).message),
+    );
+    throw err;
+  }
+}
+
+export const slackHandlers = {
+  status: (d: SlackHandlerDeps, job: SlackJob<'status'>) =>
+    explained(d, job, async () => {
+      const topology = topologyOf(d.engine, job.topology);
+      const report = await d.engine.inspect(topology);
+      await d.outbox.post(job.channel, statusMessage(report, d.runbookNames(topology.flavour)));
+    }),
+
+  plan: (d: SlackHandlerDeps, job: SlackJob<'plan'>) =>
+    explained(d, job, async () => {
+      const plan = await planFor(d.engine, job.topology, job.runbook, job.target);
+      await d.outbox.post(job.channel, planMessage(plan));
+    }),
+
+  start: (d: SlackHandlerDeps, job: SlackJob<'start'>) =>
+    explained(d, job, async () => {
+      // Bind the channel first: the run's first message is posted while it starts.
+      await d.threads.bind(job.runId, job.channel);
+      const outcome = await startRun(d.engine, {
+        topology: job.topology,
+        runbook: job.runbook,
+        target: job.target,
+        requester: { id: job.user },
+        runId: job.runId,
+        expectedPlanHash: job.planHash,
+      });
+      if (outcome.kind === 'plan-changed') {
+        await d.outbox.ephemeral(
+          job.channel,
+          job.user,
+          errorMessage(
+            'The fleet changed since this plan was shown: nothing was started',
+            'Here is the new plan; start that one if it is right.',
+          ),
+        );
+        await d.outbox.post(job.channel, planMessage(outcome.plan));
+      }
+    }),
+
+  approve: (d: SlackHandlerDeps, job: SlackJob<'approve'>) =>
+    explained(d, job, async () => {
+      const r = await approve(d.engine, {
+        runId: job.runId,
+        gate: job.gate,
+        planHash: job.planHash,
+        approver: { id: job.user },
+      });
+      if (!r.counted)
+        await d.outbox.ephemeral(
+          job.channel,
+          job.user,
+          errorMessage(`"${r.gate}" was already approved: your click counted once`),
+        );
+    }),
+
+  reject: (d: SlackHandlerDeps, job: SlackJob<'reject'>) =>
+    explained(d, job, () => reject(d.engine, job.runId, { id: job.user }, job.gate)),
+
+  abort: (d: SlackHandlerDeps, job: SlackJob<'abort'>) =>
+    explained(d, job, () => abort(d.engine, job.runId, { id: job.user })),
+
+  decide: (d: SlackHandlerDeps, job: SlackJob<'decide'>) =>
+    explained(d, job, () => decide(d.engine, job.runId, job.stepId, job.choice, { id: job.user })),
+
+  runs: (d: SlackHandlerDeps, job: SlackJob<'runs'>) =>
+    explained(d, job, async () => {
+      const runs = await d.engine.ledger.listRuns(job.topology ?? undefined, 15);
+      const table = alignedTable(
+        ['RUN', 'RUNBOOK', 'TARGET', 'BY', 'STATE'],
+        runs.map((r) => [r.id, r.runbook, r.target ?? '—', r.requester, r.state]),
+      );
+      const text = runs.length === 0 ? 'No runs yet.' : table;
+      await d.outbox.ephemeral(job.channel, job.user, {
+        text: 'Recent runs',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } }],
+      });
+    }),
+
+  timeline: (d: SlackHandlerDeps, job: SlackJob<'timeline'>) =>
+    explained(d, job, async () => {
+      const run = await d.engine.ledger.getRun(job.runId);
+      if (!run) throw new EngineError('unknown-run', `no run "${job.runId}" (see /recover runs)`);
+      const markdown = renderTimelineMarkdown(
+        run,
+        await d.engine.ledger.getPlan(job.runId),
+        await d.engine.audit.read(job.runId),
+      );
+      await d.outbox.post(job.channel, {
+        text: `Incident timeline of ${run.id}`,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: codeBlock(markdown, 2900) } }],
+      });
+    }),
+};

@@ -1,0 +1,239 @@
+import { Queue } from 'bullmq';
+import { startSlackBot, type SlackBot } from '../../src/app/slack-bot';
+import { serviceUrls } from '../../src/config/env';
+import { redisOptionsFromUrl } from '../../src/engine/redis-options';
+import type { Fleet } from '../../src/fleet/fleet';
+import { SLACK_QUEUE } from '../../src/slack/jobs';
+import { parseSlackSettings } from '../../src/slack/settings';
+import { createLogger } from '../../src/util/logger';
+import { closedPort } from '../helpers/blackhole';
+import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sql';
+import { configWithAccess, dropPrefix } from '../helpers/engine';
+import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
+import { clickPayload, waitForButton } from '../helpers/slack-clicks';
+import {
+  blockActionBody,
+  postToApp,
+  signedRequest,
+  slashCommandBody,
+  startSlackStandin,
+  type SlackStandin,
+} from '../helpers/slack-standin';
+
+const SECRET = 'e2e-signing-secret-0123456789';
+const BOT_TOKEN = 'xoxb-e2e-bot-token';
+const prefix = `t-slack-${process.pid}`;
+const ALICE = 'U0ALICE';
+const BOB = 'U0BOB';
+const CHANNEL = 'C0INCIDENT';
+
+let fleet: Fleet;
+let standin: SlackStandin;
+let bot: SlackBot;
+let appUrl: string;
+let slackQueue: Queue;
+
+beforeAll(async () => {
+  fleet = await testFleet(
+    'e2e',
+    [
+      masterNode('postgres'),
+      slaveNode('rls-1', 'mysql', 1042),
+      slaveNode('rls-2', 'postgres', 1042),
+      slaveNode('rls-3', 'mysql', 1030),
+    ],
+    'slk',
+  );
+  standin = await startSlackStandin({ groups: { S0DBAS: [BOB] } });
+  const port = await closedPort();
+  appUrl = `http://127.0.0.1:${port}/slack/events`;
+  const { config } = configWithAccess(fleet, { approvers: ['S0DBAS'], channels: [CHANNEL] });
+  bot = await startSlackBot({
+    config,
+    settings: parseSlackSettings({
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      PORT: String(port),
+      SLACK_API_URL: standin.url,
+    }),
+    redisUrl: serviceUrls().redisUrl,
+    prefix,
+    env: fleet.env,
+    log: createLogger('silent'),
+    minPostIntervalMs: 20,
+  });
+  slackQueue = new Queue(SLACK_QUEUE, { connection: redisOptionsFromUrl(serviceUrls().redisUrl), prefix });
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  await slackQueue?.close();
+  await standin?.close();
+  await dropPrefix(prefix);
+  await fleet?.destroy();
+});
+
+const slash = (text: string, user = ALICE, opts: Parameters<typeof signedRequest>[2] = {}) => {
+  const body = slashCommandBody({
+    command: '/recover',
+    text,
+    user_id: user,
+    channel_id: CHANNEL,
+    response_url: standin.responseUrl(`slash-${Date.now()}`),
+  });
+  return postToApp(appUrl, body, signedRequest(SECRET, body, opts));
+};
+const click = (button: Parameters<typeof clickPayload>[0], user: string) => {
+  const body = blockActionBody(clickPayload(button, user, standin.responseUrl(`click-${Date.now()}`)));
+  return postToApp(appUrl, body, signedRequest(SECRET, body));
+};
+const slackJobs = async () =>
+  (await slackQueue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed'])).length;
+
+it('/recover status posts the node table and the proposal in the channel', async () => {
+  const since = Date.now();
+  const r = await slash('status e2e');
+  expect(r.status).toBe(200);
+  expect(r.ms).toBeLessThan(3000);
+  const post = await standin.waitFor(() =>
+    standin.calls.find((c) => c.method === 'chat.postMessage' && c.at >= since),
+  );
+  expect(post.args.channel).toBe(CHANNEL);
+  const text = JSON.stringify(post.args.blocks);
+  expect(text).toContain('rls-1');
+  expect(text).toMatch(/Dedicated sequence number[^"]*1042/);
+  expect(text).toMatch(/dedicated slave[^"]*rls-1/i);
+  expect(standin.calls.every((c) => !JSON.stringify(c.args).includes(BOT_TOKEN))).toBe(true);
+});
+
+it('plan → Start by A → step results in the thread → A cannot approve, B can → done, rows right', async () => {
+  await makeFreshlyRestored(fleet, 'rls-3');
+  const since = Date.now();
+  expect((await slash('plan e2e slave-from-master-sql rls-3')).status).toBe(200);
+  const start = await waitForButton(standin, 'recover_run_start', since);
+  expect((await click(start, ALICE)).status).toBe(200);
+
+  // Parent message, then the read step's result in its thread, then the approval request.
+  const approveButton = await waitForButton(standin, 'recover_approve', since);
+  const parent = standin.calls.find(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.at >= since &&
+      JSON.stringify(c.args.blocks).includes('slave-from-master-sql') &&
+      !c.args.thread_ts &&
+      JSON.stringify(c.args.blocks).includes('recover_run_abort'),
+  );
+  expect(parent).toBeDefined();
+  const readReply = standin.calls.find(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.args.thread_ts &&
+      JSON.stringify(c.args).includes('read-changelog--rls-3'),
+  );
+  expect(JSON.stringify(readReply?.args.blocks)).toContain('SELECT * FROM `changelog`');
+
+  // A clicks Approve: refused, ephemerally, to A alone.
+  await click(approveButton, ALICE);
+  const refusal = await standin.waitFor(() =>
+    standin.calls.find(
+      (c) =>
+        c.method === 'chat.postEphemeral' &&
+        c.args.user === ALICE &&
+        c.at >= since &&
+        JSON.stringify(c.args).includes('cannot approve'),
+    ),
+  );
+  expect(refusal.args.channel).toBe(CHANNEL);
+  expect((await systemRows(fleet, 'rls-3')).replicator_remote).toBeUndefined();
+
+  // B (in the S0DBAS user group) approves each gate in turn.
+  let last = since;
+  for (let gate = 0; gate < 3; gate++) {
+    const button = await waitForButton(standin, 'recover_approve', last);
+    last = Date.now();
+    expect((await click(button, BOB)).status).toBe(200);
+    if (gate < 2)
+      await standin.waitFor(() =>
+        standin.calls.find(
+          (c) =>
+            c.method === 'chat.postMessage' &&
+            c.at >= last &&
+            JSON.stringify(c.args.blocks ?? []).includes('recover_approve'),
+        ),
+      );
+  }
+  const runs = await bot.runtime.deps.ledger.listRuns('e2e');
+  const runId = runs[0]!.id;
+  await standin.waitFor(async () => undefined, 10).catch(() => undefined);
+  const deadline = Date.now() + 20_000;
+  while ((await bot.runtime.deps.ledger.getRun(runId))?.state !== 'done' && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  expect((await bot.runtime.deps.ledger.getRun(runId))?.state).toBe('done');
+  expect(await systemRows(fleet, 'rls-3')).toMatchObject({
+    replicator_remote: '1030',
+    replicator_local: '1030',
+    replicator_tag: 'tag-1030',
+    repository_server_type: 'live',
+  });
+  expect(await onNode(fleet, 'rls-3', 'SELECT * FROM CmLicenses')).toEqual([]);
+
+  await bot.notifier.drain();
+  // The approval messages were updated to say who approved; the parent shows the run done.
+  const updates = standin.callsTo('chat.update').filter((c) => c.at >= since);
+  expect(updates.some((c) => JSON.stringify(c.args).includes(`<@${BOB}>`))).toBe(true);
+  expect(JSON.stringify(updates.at(-1)?.args.blocks ?? '')).toMatch(/done/i);
+  expect(standin.calls.every((c) => !JSON.stringify(c.args).includes(BOT_TOKEN))).toBe(true);
+}, 60_000);
+
+it('forged signature, altered body, stale timestamp: 401 and nothing enqueued; a retried request makes one job', async () => {
+  const before = await slackJobs();
+  const body = slashCommandBody({
+    command: '/recover',
+    text: 'status e2e',
+    user_id: ALICE,
+    channel_id: CHANNEL,
+  });
+  expect(
+    (await postToApp(appUrl, body, signedRequest(SECRET, body, { signature: 'v0=' + '0'.repeat(64) })))
+      .status,
+  ).toBe(401);
+  expect((await postToApp(appUrl, body.replace('status', 'runs'), signedRequest(SECRET, body))).status).toBe(
+    401,
+  );
+  expect(
+    (
+      await postToApp(
+        appUrl,
+        body,
+        signedRequest(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }),
+      )
+    ).status,
+  ).toBe(401);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await slackJobs()).toBe(before);
+
+  const headers = signedRequest(SECRET, body);
+  expect((await postToApp(appUrl, body, headers)).status).toBe(200);
+  expect(
+    (
+      await postToApp(appUrl, body, {
+        ...signedRequest(SECRET, body),
+        'x-slack-retry-num': '1',
+        'x-slack-retry-reason': 'http_timeout',
+      })
+    ).status,
+  ).toBe(200);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await slackJobs()).toBe(before + 1);
+});
+
+it('a mistake gets an ephemeral explanation and enqueues nothing', async () => {
+  const before = await slackJobs();
+  const r = await slash('status prod-lvie');
+  expect(r.status).toBe(200);
+  const answer = JSON.parse(r.body) as { response_type: string; text: string };
+  expect(answer.response_type).toBe('ephemeral');
+  expect(JSON.stringify(answer)).toContain('unknown topology');
+  expect(await slackJobs()).toBe(before);
+});

@@ -1,0 +1,148 @@
+/**
+ * The outbox against the Slack stand-in, through the real WebClient: spacing per channel, no
+ * serialization across channels, coalesced progress updates, Retry-After honoured, errors isolated.
+ */
+import { LogLevel, WebClient } from '@slack/web-api';
+import type { SlackMessage } from '../../src/slack/blocks/types';
+import { createSlackWebClient, SlackOutbox, SlackOutboxError } from '../../src/slack/outbox';
+import { expectNoLeakedHandles } from '../helpers/leak-guard';
+import { startSlackStandin, type RecordedCall, type SlackStandin } from '../helpers/slack-standin';
+
+const TOKEN = 'xoxb-outbox-secret-token';
+const INTERVAL = 200;
+let standin: SlackStandin;
+let outbox: SlackOutbox | undefined;
+
+const msg = (text: string): SlackMessage => ({
+  text,
+  blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+});
+const texts = (calls: RecordedCall[]) => calls.map((c) => c.args.text);
+const gaps = (calls: RecordedCall[]) => calls.slice(1).map((c, i) => c.at - calls[i]!.at);
+
+/** As the composition root builds it: the caller's WebClient, no retries of its own. */
+function plainClient(): WebClient {
+  return new WebClient(TOKEN, {
+    slackApiUrl: standin.url,
+    retryConfig: { retries: 0 },
+    logLevel: LogLevel.ERROR,
+  });
+}
+function newOutbox(client: WebClient = plainClient()): SlackOutbox {
+  outbox = new SlackOutbox(client, { minIntervalMs: INTERVAL });
+  return outbox;
+}
+
+beforeEach(async () => {
+  standin = await startSlackStandin();
+});
+afterEach(async () => {
+  outbox?.close();
+  outbox = undefined;
+  await standin.close();
+});
+afterAll(() => expectNoLeakedHandles());
+
+it('sends posts to one channel in order, spaced by at least minIntervalMs', async () => {
+  const box = newOutbox();
+  const results = await Promise.all([0, 1, 2, 3, 4].map((i) => box.post('C1', msg(`m${i}`))));
+  const calls = standin.callsTo('chat.postMessage');
+  expect(texts(calls)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  for (const gap of gaps(calls)) expect(gap).toBeGreaterThanOrEqual(INTERVAL);
+  expect(new Set(results.map((r) => r.ts)).size).toBe(5);
+  expect(calls[0]?.args.blocks).toEqual(msg('m0').blocks);
+});
+
+it('does not serialize channels behind each other', async () => {
+  const box = newOutbox();
+  const started = Date.now();
+  await Promise.all(['a0', 'b0', 'a1', 'b1', 'a2', 'b2'].map((t) => box.post(`C-${t[0]}`, msg(t))));
+  const order = texts(standin.callsTo('chat.postMessage'));
+  expect(order.indexOf('b0')).toBeLessThan(order.indexOf('a1'));
+  expect(order.indexOf('a1')).toBeLessThan(order.indexOf('b2'));
+  // Three per channel in parallel take two gaps, not five.
+  expect(Date.now() - started).toBeLessThan(4 * INTERVAL);
+});
+
+it('collapses progress updates queued behind a slow post into the latest', async () => {
+  const box = newOutbox();
+  const { ts } = await box.post('C1', msg('run started'));
+  standin.setResponder('chat.postMessage', () => ({ delayMs: 600 }));
+  const slow = box.post('C1', msg('step 1 result'), ts);
+  const updates = Array.from({ length: 10 }, (_, i) => box.update('C1', ts, msg(`progress ${i}`)));
+  await Promise.all([slow, ...updates]);
+  await box.drain();
+
+  const calls = standin.callsTo('chat.update');
+  expect(calls.length).toBeGreaterThanOrEqual(1);
+  expect(calls.length).toBeLessThanOrEqual(2);
+  expect(calls.at(-1)?.args.text).toBe('progress 9');
+  expect(standin.message('C1', ts)?.text).toBe('progress 9');
+  expect(texts(standin.callsTo('chat.postMessage'))).toEqual(['run started', 'step 1 result']);
+});
+
+it.each([
+  ['a plain WebClient (it sleeps through Retry-After itself)', () => plainClient()],
+  ['createSlackWebClient (rate limits surface at once)', () => createSlackWebClient(TOKEN, standin.url)],
+])('retries a 429 after Retry-After with %s, in order, losing nothing', async (_name, client) => {
+  let limited = false;
+  standin.setResponder('chat.postMessage', () => {
+    if (limited) return undefined;
+    limited = true;
+    return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+  });
+  const box = newOutbox(client());
+  const results = await Promise.all(['m0', 'm1', 'm2'].map((t) => box.post('C1', msg(t))));
+  const calls = standin.callsTo('chat.postMessage');
+  expect(texts(calls)).toEqual(['m0', 'm0', 'm1', 'm2']);
+  expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
+  expect(results.every((r) => r.ts.length > 0)).toBe(true);
+});
+
+it('retries an ok:false ratelimited answer too', async () => {
+  let limited = false;
+  standin.setResponder('chat.update', () => {
+    if (limited) return undefined;
+    limited = true;
+    return { headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+  });
+  const box = newOutbox();
+  const { ts } = await box.post('C1', msg('status'));
+  await box.update('C1', ts, msg('status, refreshed'));
+  const calls = standin.callsTo('chat.update');
+  expect(calls).toHaveLength(2);
+  expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
+});
+
+it('rejects a call Slack refuses with its error code, and carries on with the rest', async () => {
+  standin.setResponder('chat.postMessage', (call) =>
+    call.args.channel === 'C-GONE' ? { body: { ok: false, error: 'channel_not_found' } } : undefined,
+  );
+  const box = newOutbox();
+  const gone = box.post('C-GONE', msg('lost'));
+  const after = box.post('C-GONE', msg('second'));
+  const elsewhere = box.post('C1', msg('fine'));
+  const err = await gone.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(SlackOutboxError);
+  expect(err).toMatchObject({ slackError: 'channel_not_found', method: 'chat.postMessage' });
+  expect(String(err)).toContain('channel_not_found');
+  expect(String(err)).not.toContain(TOKEN);
+  await expect(after).rejects.toThrow('channel_not_found');
+  await expect(elsewhere).resolves.toMatchObject({ ts: expect.any(String) });
+  const sent = texts(standin.callsTo('chat.postMessage'));
+  expect(sent.sort()).toEqual(['fine', 'lost', 'second']);
+});
+
+it('sends ephemerals, drains, and rejects what is still queued on close', async () => {
+  const box = newOutbox();
+  await box.ephemeral('C1', 'U0ALICE', msg('only you'));
+  expect(standin.callsTo('chat.postEphemeral')[0]?.args).toMatchObject({ user: 'U0ALICE', text: 'only you' });
+
+  const first = box.post('C1', msg('one'));
+  const queued = box.post('C1', msg('two'));
+  await first;
+  box.close();
+  await expect(queued).rejects.toMatchObject({ slackError: 'outbox_closed' });
+  await expect(box.drain()).resolves.toBeUndefined();
+  await expect(box.post('C1', msg('three'))).rejects.toThrow('outbox_closed');
+});

@@ -44,25 +44,27 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
   const directory = new SlackGroupDirectory(client);
   const onError = (err: Error) => o.log.warn({ err: err.message }, 'background error');
 
-  let notifier: SlackNotifier | undefined;
+  // The notifier needs the runtime's ledger, the runtime needs a notifier: forward until both exist.
+  const forward: { to?: SlackNotifier } = {};
   const runtime = await createEngineRuntime({
     config: o.config,
     redisUrl: o.redisUrl,
     prefix: o.prefix,
     env: o.env,
-    notifier: { notify: (e: EngineEvent) => notifier!.notify(e) },
+    notifier: { notify: (e: EngineEvent) => forward.to!.notify(e) },
     groups: (access) => directory.groupsFor(access, o.config.groups),
     onError,
   });
   for (const w of runtime.warnings) o.log.warn(w);
   const threads = new RunThreads(runtime.redis, o.prefix);
-  notifier = new SlackNotifier({
+  const notifier = new SlackNotifier({
     outbox,
     threads,
     ledger: runtime.deps.ledger,
     clock: runtime.deps.clock,
     onError,
   });
+  forward.to = notifier;
 
   const flavourRunbooks = (flavour: string) =>
     Object.values(RUNBOOKS)
@@ -120,7 +122,7 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
       await app.stop();
       await slackWorker.close();
       await jobs.close();
-      await notifier!.drain();
+      await notifier.drain();
       outbox.close();
       await runtime.close();
     },

@@ -60,8 +60,8 @@ it('does not serialize channels behind each other', async () => {
   const order = texts(standin.callsTo('chat.postMessage'));
   expect(order.indexOf('b0')).toBeLessThan(order.indexOf('a1'));
   expect(order.indexOf('a1')).toBeLessThan(order.indexOf('b2'));
-  // Three per channel in parallel take two gaps, not five.
-  expect(Date.now() - started).toBeLessThan(4 * INTERVAL);
+  // Three per channel in parallel take two gaps; one lane for all six would take five.
+  expect(Date.now() - started).toBeLessThan(5 * INTERVAL);
 });
 
 it('collapses progress updates queued behind a slow post into the latest', async () => {

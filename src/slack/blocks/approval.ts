@@ -60,7 +60,7 @@ export function approvalDecidedMessage(
   const verdict = {
     approved: ':white_check_mark: Approved',
     rejected: ':no_entry: Rejected',
-    void: ':recycle: Void',
+    void: ':recycle: Voided',
   }[decision];
   const why = reason ? `: ${escapeMrkdwn(reason)}` : '';
   const line = `${verdict} by ${userRef(by)} at ${utcTime(at)}${why}`;

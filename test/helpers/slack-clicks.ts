@@ -20,18 +20,19 @@ export function buttonsIn(call: RecordedCall, ts: string): FoundButton[] {
     .map((e) => ({ actionId: e.action_id!, value: e.value ?? '', channel: String(call.args.channel), ts }));
 }
 
-/** Wait for a posted (or updated) message carrying a button with this action id, newest first. */
+/** Wait for a posted message carrying a button with this action id (newest first) that `accept` takes. */
 export async function waitForButton(
   standin: SlackStandin,
   actionId: string,
   after = 0,
   timeoutMs = 15_000,
+  accept: (button: FoundButton) => boolean = () => true,
 ): Promise<FoundButton> {
   return standin.waitFor(() => {
     const posts = standin.calls.filter((c) => c.method === 'chat.postMessage' && c.at >= after);
     for (const call of [...posts].reverse()) {
       const ts = postedTs(standin, call);
-      const hit = buttonsIn(call, ts).find((b) => b.actionId === actionId);
+      const hit = buttonsIn(call, ts).find((b) => b.actionId === actionId && accept(b));
       if (hit) return hit;
     }
     return undefined;

@@ -1,6 +1,6 @@
 import { errorMessage } from '../src/slack/blocks';
 import type { SlackJob, SlackJobName } from '../src/slack/jobs';
-import { slackJobId } from '../src/slack/jobs';
+import { EnqueueTimeoutError, slackJobId } from '../src/slack/jobs';
 import type { SlashContext } from './context';
 
 /**
@@ -16,12 +16,14 @@ export async function enqueueFor<N extends SlackJobName>(
   try {
     await ctx.deps.jobs.enqueue(name, data, slackJobId(name, idParts, ctx.deps.now()));
   } catch (err) {
+    // A timeout is ambiguous (the job may still land); a refused connection is not.
+    const hint =
+      err instanceof EnqueueTimeoutError
+        ? `${err.message}: it may still run. Check /recover runs before asking again (the same request within 30 s is not repeated).`
+        : `${(err as Error).message}. Nothing was queued; try again in a moment, or use the terminal (recover status …).`;
     await ctx.respond({
       response_type: 'ephemeral',
-      ...errorMessage(
-        'Recover could not queue that request',
-        `${(err as Error).message}. Nothing was started; try again in a moment, or use the terminal (recover status …).`,
-      ),
+      ...errorMessage('Recover could not queue that request', hint),
     });
   }
 }

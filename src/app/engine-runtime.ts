@@ -10,7 +10,7 @@ import { checkRedis } from '../engine/redis-checks';
 import { createRunQueue } from '../engine/run-queue';
 import type { Notifier } from '../engine/types';
 import { redisOptionsFromUrl } from '../engine/redis-options';
-import { startRunWorker, type RunWorkerOptions } from '../engine/worker';
+import { closeWorker, startRunWorker, type RunWorkerOptions } from '../engine/worker';
 import { inspectTopology } from '../status/inspect';
 import { getRunbook } from '../runbook/registry';
 import type { Runbook } from '../runbook/types';
@@ -93,15 +93,4 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
     redis.disconnect();
     throw err;
   }
-}
-
-/** Let the active job finish, but not forever: with Redis gone a graceful close would wait for ever. */
-async function closeWorker(worker: Worker, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const gave = await Promise.race([
-    worker.close().then(() => true),
-    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
-  ]);
-  clearTimeout(timer);
-  if (!gave) await worker.close(true);
 }

@@ -4,6 +4,7 @@ import { registerCommands } from '../../commands';
 import { createSlackProcessor } from '../../jobs/slack-processor';
 import type { RecoverConfig } from '../config/topology';
 import { redisOptionsFromUrl } from '../engine/redis-options';
+import { closeWorker } from '../engine/worker';
 import type { EngineEvent } from '../engine/types';
 import { runbookNames, RUNBOOKS } from '../runbook/registry';
 import { SlackGroupDirectory } from '../slack/group-directory';
@@ -120,7 +121,7 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
     notifier,
     async stop() {
       await app.stop();
-      await slackWorker.close();
+      await closeWorker(slackWorker, 5_000);
       await jobs.close();
       await notifier.drain();
       outbox.close();

@@ -28,3 +28,17 @@ export function startRunWorker(deps: EngineDeps, options: RunWorkerOptions): Wor
   worker.on('error', (err) => options.onError?.(err));
   return worker;
 }
+
+/**
+ * Let the active job finish, but not forever: past the grace period the worker is closed without
+ * waiting for its active job (the process's own forced exit backs this up).
+ */
+export async function closeWorker(worker: Worker, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gave = await Promise.race([
+    worker.close().then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (!gave) await worker.close(true);
+}

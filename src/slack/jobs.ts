@@ -42,6 +42,15 @@ export function slackJobId(name: SlackJobName, parts: readonly string[], now: nu
   return `${name}-${digest}-${Math.floor(now / 30_000)}`;
 }
 
+/** The queue did not answer in time: the job may still land, so the user must not be told it did not. */
+export class EnqueueTimeoutError extends Error {
+  readonly code = 'ENQUEUE_TIMEOUT';
+  constructor(readonly deadlineMs: number) {
+    super(`the job queue (Redis) did not answer within ${deadlineMs} ms`);
+    this.name = 'EnqueueTimeoutError';
+  }
+}
+
 export interface SlackJobs {
   enqueue<N extends SlackJobName>(name: N, data: SlackJob<N>, jobId: string): Promise<void>;
   close(): Promise<void>;
@@ -65,10 +74,7 @@ export function createSlackJobs(connection: ConnectionOptions, prefix: string, d
         await Promise.race([
           queue.add(name, data, { jobId }),
           new Promise((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`the job queue (Redis) did not answer within ${deadlineMs} ms`)),
-              deadlineMs,
-            );
+            timer = setTimeout(() => reject(new EnqueueTimeoutError(deadlineMs)), deadlineMs);
           }),
         ]);
       } finally {

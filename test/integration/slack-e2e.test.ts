@@ -238,3 +238,36 @@ it('a mistake gets an ephemeral explanation and enqueues nothing', async () => {
   expect(await jobsOf('U0DAVE')).toBe(0);
   expect(await slackJobs()).toBeGreaterThanOrEqual(before);
 });
+
+it('runs and timeline answer in Slack; another channel is refused for this topology', async () => {
+  const [run] = await bot.runtime.deps.ledger.listRuns('e2e');
+  expect(run).toBeDefined();
+  const since = Date.now();
+  expect((await slash('runs e2e', 'U0ERIN')).status).toBe(200);
+  const list = await standin.waitFor(() =>
+    standin.calls.find((c) => c.method === 'chat.postEphemeral' && c.args.user === 'U0ERIN' && c.at >= since),
+  );
+  expect(JSON.stringify(list.args.blocks)).toContain(run!.id);
+
+  expect((await slash(`timeline ${run!.id}`, 'U0ERIN')).status).toBe(200);
+  const timeline = await standin.waitFor(() =>
+    standin.calls.find(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.at >= since &&
+        JSON.stringify(c.args).includes('Incident timeline'),
+    ),
+  );
+  expect(JSON.stringify(timeline.args.blocks)).toContain('approved gate');
+
+  const body = slashCommandBody({
+    command: '/recover',
+    text: 'status e2e',
+    user_id: 'U0ERIN',
+    channel_id: 'C0RANDOM',
+  });
+  const refused = await postToApp(appUrl, body, signedRequest(SECRET, body));
+  expect(JSON.parse(refused.body)).toMatchObject({ response_type: 'ephemeral' });
+  expect(refused.body).toContain('Recover does not answer for e2e in this channel');
+  expect(await jobsOf('U0ERIN')).toBe(2);
+});

@@ -5,12 +5,27 @@ import { alignedTable } from './table';
 const dash = '—';
 
 /** The terminal rendering of `recover status`: a node table, the proposal, the warnings. */
-export function renderStatusText(report: StatusReport): string {
-  const rows = report.nodes.map((n) => [
+export const STATUS_COLUMNS = [
+  'NODE',
+  'ROLE',
+  'ENGINE',
+  'STATE',
+  'REMOTE',
+  'LOCAL',
+  'TAG',
+  'REPL-ID ROWS',
+  'SERVER TYPE',
+  'LAST CHANGELOG',
+  'LATENCY',
+];
+
+/** One node as a row of STATUS_COLUMNS; unknown values are "—", never 0. Terminal and Slack share it. */
+export function statusRow(n: NodeReport, state: (n: NodeReport) => string = stateOf): string[] {
+  return [
     n.name,
     n.role,
     n.engine,
-    stateOf(n),
+    state(n),
     show(n.replicatorRemote),
     show(n.replicatorLocal),
     show(n.replicatorTag),
@@ -18,22 +33,13 @@ export function renderStatusText(report: StatusReport): string {
     show(n.serverType),
     n.lastChangelog ? `${n.lastChangelog.sequenceno} ${n.lastChangelog.idtag}` : dash,
     n.latencyMs === null ? dash : `${n.latencyMs} ms`,
-  ]);
+  ];
+}
+
+export function renderStatusText(report: StatusReport): string {
   const table = alignedTable(
-    [
-      'NODE',
-      'ROLE',
-      'ENGINE',
-      'STATE',
-      'REMOTE',
-      'LOCAL',
-      'TAG',
-      'REPL-ID ROWS',
-      'SERVER TYPE',
-      'LAST CHANGELOG',
-      'LATENCY',
-    ],
-    rows,
+    STATUS_COLUMNS,
+    report.nodes.map((n) => statusRow(n)),
   );
   const out = [
     `Topology ${report.topology} (${report.flavour}), probed ${report.probedAt} in ${report.durationMs} ms`,

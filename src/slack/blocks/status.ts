@@ -1,5 +1,6 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { NodeReport } from '../../probe/types';
+import { STATUS_COLUMNS, statusRow } from '../../render/status-text';
 import { alignedTable } from '../../render/table';
 import type { StatusReport } from '../../status/inspect';
 import { ACTION } from '../constants';
@@ -24,25 +25,13 @@ const BUDGET = { table: 4200, unknown: 1200, verdicts: 2400, warnings: 1400 };
 /** Plan buttons each need their own actions block (one action_id per block), so keep them few. */
 const MAX_PLAN_BUTTONS = 8;
 
-const COLUMNS = [
-  'NODE',
-  'ROLE',
-  'ENGINE',
-  'STATE',
-  'REMOTE',
-  'LOCAL',
-  'TAG',
-  'REPL-ID ROWS',
-  'SERVER TYPE',
-  'LAST CHANGELOG',
-  'LATENCY',
-];
-
 /** `/recover status`: the terminal's table, proposal, verdicts and warnings, plus Refresh and Plan buttons. */
 export function statusMessage(report: StatusReport, runbooks: string[]): SlackMessage {
   const forAll = `in a terminal for all`;
   const term = inline(`recover status --topology ${report.topology}`);
-  const [head1 = '', head2 = '', ...rows] = alignedTable(COLUMNS, report.nodes.map(tableRow)).split('\n');
+  const [head1 = '', head2 = '', ...rows] = alignedTable(STATUS_COLUMNS, report.nodes.map(tableRow)).split(
+    '\n',
+  );
 
   const body: KnownBlock[] = [
     header(`Status: ${report.topology}`),
@@ -112,24 +101,9 @@ export function statusMessage(report: StatusReport, runbooks: string[]): SlackMe
 }
 
 function tableRow(n: NodeReport): string[] {
-  return [
-    n.name,
-    n.role,
-    n.engine,
-    // Upper case so an unknown node stands out in a wall of "ok".
-    !n.reachable ? 'UNREACHABLE' : n.error ? 'ERROR' : 'ok',
-    show(n.replicatorRemote),
-    show(n.replicatorLocal),
-    show(n.replicatorTag),
-    show(n.replicatorIdRows),
-    show(n.serverType),
-    n.lastChangelog ? `${n.lastChangelog.sequenceno} ${n.lastChangelog.idtag}` : dash,
-    n.latencyMs === null ? dash : `${n.latencyMs} ms`,
-  ].map((cell) => truncateText(cell, 40, '…'));
-}
-
-function show(v: string | number | null): string {
-  return v === null || v === '' ? dash : String(v);
+  // Upper case so an unknown node stands out in a wall of "ok".
+  const state = (x: NodeReport) => (!x.reachable ? 'UNREACHABLE' : x.error ? 'ERROR' : 'ok');
+  return statusRow(n, state).map((cell) => truncateText(cell, 40, '…'));
 }
 
 function verdictIcon(r: StatusReport, name: string): string {

@@ -38,10 +38,50 @@ export const DbConfig = z
   .strict();
 export type DbConfig = z.infer<typeof DbConfig>;
 
+/** A command as argv: every element is quoted before it reaches a shell (local or over SSH). */
+export const Argv = z.array(z.string().min(1)).min(1);
+
+/** How Recover reaches a node's host: over SSH (production) or as local processes (the demo, one host). */
+export const HostConfig = z.discriminatedUnion('transport', [
+  z
+    .object({
+      transport: z.literal('ssh'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(22),
+      user: z.string().min(1),
+      /** Private key file on the bot host; never inline. */
+      keyPath: z.string().min(1),
+      /** known_hosts file the host key must be in: no blind trust. */
+      knownHostsPath: z.string().min(1),
+      connectTimeoutMs: z.number().int().positive().default(5000),
+    })
+    .strict(),
+  z.object({ transport: z.literal('local') }).strict(),
+]);
+export type HostConfig = z.infer<typeof HostConfig>;
+
+/** The Live Server process: how to stop, start and ask about it. */
+export const ServiceConfig = z
+  .object({
+    stop: Argv,
+    start: Argv,
+    status: Argv,
+    /** `status` printing a line that matches this means running (default: exit code 0 means running). */
+    runningPattern: z.string().optional(),
+    /** How long stop/start may take until status agrees. */
+    timeoutMs: z.number().int().positive().default(120_000),
+  })
+  .strict();
+export type ServiceConfig = z.infer<typeof ServiceConfig>;
+
 export const NodeConfig = z
   .object({
     name: SafeName,
     db: DbConfig,
+    host: HostConfig.optional(),
+    service: ServiceConfig.optional(),
+    /** <CoreMediaHome>: the Rijndael key lives in etc/keys/<database>.<user>.rijndael below it. */
+    coremediaHome: z.string().startsWith('/', 'must be an absolute path').optional(),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;

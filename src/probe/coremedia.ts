@@ -23,7 +23,14 @@ export function coremediaProbeSql(engine: Db['engine']) {
   };
 }
 
-class ProbeDataError extends Error {}
+class ProbeDataError extends Error {
+  constructor(
+    message: string,
+    readonly replicatorRowsMissing = false,
+  ) {
+    super(message);
+  }
+}
 
 /** Probe one node; never throws: whatever goes wrong becomes `error` and the node is unknown. */
 export async function probeCoremediaNode(db: Db, role: NodeRole, timeoutMs: number): Promise<NodeReport> {
@@ -43,14 +50,20 @@ export async function probeCoremediaNode(db: Db, role: NodeRole, timeoutMs: numb
   } catch (err) {
     const connected = progress.answered || db.openConnections() > 0;
     const reachable = connected || (err instanceof DbError && reachableCodes.has(err.code));
-    return { ...emptyReport(db, role), reachable, error: describe(err, connected, timeoutMs) };
+    const replicatorRowsMissing = err instanceof ProbeDataError && err.replicatorRowsMissing;
+    return {
+      ...emptyReport(db, role),
+      reachable,
+      error: describe(err, connected, timeoutMs),
+      replicatorRowsMissing,
+    };
   } finally {
     clearTimeout(timer);
     work.catch(() => undefined); // the race's loser may still reject later
   }
 }
 
-type NodeState = Omit<NodeReport, 'name' | 'role' | 'engine' | 'reachable' | 'error'>;
+type NodeState = Omit<NodeReport, 'name' | 'role' | 'engine' | 'reachable' | 'error' | 'replicatorRowsMissing'>;
 
 async function readNodeState(db: Db, role: NodeRole, progress: { answered: boolean }): Promise<NodeState> {
   const sql = coremediaProbeSql(db.engine);
@@ -61,7 +74,7 @@ async function readNodeState(db: Db, role: NodeRole, progress: { answered: boole
   );
   const replicatorRemote = parseSequence('replicator_remote', props.get('replicator_remote'));
   if (role === 'slave' && replicatorRemote === null)
-    throw new ProbeDataError('system has no replicator_remote row: replication state unknown');
+    throw new ProbeDataError('system has no replicator_remote row: replication state unknown', true);
 
   const count = await db.query(sql.replicatorIdCount);
   const replicatorIdRows = Number(count.rows[0]?.n ?? NaN);
@@ -143,6 +156,7 @@ function emptyReport(db: Db, role: NodeRole): NodeReport {
     engine: db.engine,
     reachable: false,
     error: null,
+    replicatorRowsMissing: false,
     replicatorRemote: null,
     replicatorLocal: null,
     replicatorTag: null,

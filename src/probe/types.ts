@@ -18,6 +18,11 @@ export interface NodeReport {
   engine: DbEngine;
   reachable: boolean;
   error: string | null;
+  /**
+   * True when the node answered and has no replicator rows at all: the state of a slave just
+   * restored from the master's backup (seed 001), which a runbook may be about to fix.
+   */
+  replicatorRowsMissing: boolean;
   replicatorRemote: number | null;
   replicatorLocal: number | null;
   replicatorTag: string | null;

@@ -47,7 +47,6 @@ function fail(code: PlanErrorCode, message: string): never {
 
 // The probe's words for a slave that answered but has no replicator rows: exactly the state a
 // freshly restored database is in, so it is a valid --target (the runbook is what sets them).
-const FRESH_SLAVE_ERROR = 'system has no replicator_remote row';
 
 const STEP_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -221,7 +220,7 @@ function checkTarget(runbook: Runbook, topology: Topology, status: StatusReport,
   if (runbook.target === 'slave' && target === topology.master)
     fail('bad-target', `${target} is the master of ${fleet}; runbook ${name} needs a slave as --target`);
   const node = status.nodes.find((n) => n.name === target)!;
-  const fresh = node.reachable && node.role === 'slave' && !!node.error?.startsWith(FRESH_SLAVE_ERROR);
+  const fresh = node.reachable && node.role === 'slave' && node.replicatorRowsMissing;
   if (fresh)
     return [
       `Target ${target} has no replicator rows yet (as after a restore); the planner counts it as unknown, this runbook sets them.`,

@@ -31,6 +31,7 @@ export const node = (name: string, over: Partial<NodeReport> = {}): NodeReport =
     engine: ENGINES[name]!,
     reachable: true,
     error: null,
+    replicatorRowsMissing: false,
   },
   ...{ replicatorRemote: null, replicatorLocal: null, replicatorTag: null, replicatorIdRows: 0 },
   ...{ replicatorIdSample: [], serverType: 'live', lastChangelog: null, latencyMs: 2 },
@@ -46,6 +47,8 @@ export const slave = (name: string, seq: number, idRows = 0) =>
 export const unread = (name: string, error: string, reachable = true) =>
   node(name, { reachable, error, replicatorIdRows: null, serverType: null, latencyMs: null });
 export const FRESH = 'system has no replicator_remote row: replication state unknown';
+/** A slave just restored from the master's backup: it answers, but has no replicator rows yet. */
+export const freshlyRestored = (name: string) => ({ ...unread(name, FRESH), replicatorRowsMissing: true });
 
 export function status(nodes: NodeReport[], probedAt = '2026-11-21T09:00:00.000Z'): StatusReport {
   const fleet = { topology: 'live', flavour: 'coremedia', probedAt, nodes };

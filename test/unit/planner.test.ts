@@ -4,7 +4,8 @@ import type { FleetReport, NodeReport } from '../../src/probe/types';
 
 /** A fully read slave; `idRows` > 0 makes it inconsistent. */
 const slave = (name: string, seq: number | null, idRows: number | null = 0): NodeReport => ({
-  ...{ name, role: 'slave', engine: 'postgres', reachable: true, error: null, serverType: 'slave' },
+  ...{ name, role: 'slave', engine: 'postgres', reachable: true, error: null, replicatorRowsMissing: false },
+  ...{ serverType: 'slave' },
   ...{ replicatorRemote: seq, replicatorLocal: seq, replicatorTag: seq === null ? null : `tag-${seq}` },
   ...{ replicatorIdRows: idRows, replicatorIdSample: [], lastChangelog: null, latencyMs: 4 },
 });

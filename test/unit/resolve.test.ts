@@ -7,8 +7,7 @@ import {
   ENGINES,
   topology,
   slave,
-  unread,
-  FRESH,
+  freshlyRestored,
   status,
   master,
   STATUS,
@@ -205,7 +204,7 @@ describe('plan hash', () => {
 
 describe('target validation', () => {
   it('accepts a freshly restored slave (no replicator rows yet) and says so', () => {
-    const plan = planFor('rls-3', with3(unread('rls-3', FRESH)));
+    const plan = planFor('rls-3', with3(freshlyRestored('rls-3')));
     expect(plan.steps).toHaveLength(6);
     expect(plan.warnings.at(-1)).toMatch(/^Target rls-3 has no replicator rows yet/);
   });

@@ -29,7 +29,7 @@ describe('copyKeyFile', () => {
     expect(r).toMatchObject({
       ok: true,
       skipped: false,
-      bytes: 34,
+      bytes: 35,
       target: join(h.master, 'etc', 'keys', 'cm_mls.cmmaster.rijndael'),
     });
     expect(readFileSync(r.target, 'utf8')).toBe('rijndael-key-bytes-0123456789abcdef');

@@ -63,7 +63,10 @@ export async function probeCoremediaNode(db: Db, role: NodeRole, timeoutMs: numb
   }
 }
 
-type NodeState = Omit<NodeReport, 'name' | 'role' | 'engine' | 'reachable' | 'error' | 'replicatorRowsMissing'>;
+type NodeState = Omit<
+  NodeReport,
+  'name' | 'role' | 'engine' | 'reachable' | 'error' | 'replicatorRowsMissing'
+>;
 
 async function readNodeState(db: Db, role: NodeRole, progress: { answered: boolean }): Promise<NodeState> {
   const sql = coremediaProbeSql(db.engine);

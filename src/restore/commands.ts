@@ -1,0 +1,199 @@
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { secretFromEnv } from '../config/env';
+import type { DbEngine, NodeConfig } from '../config/topology';
+
+/** A misconfiguration found before anything runs: missing tool, missing password, wrong pair of nodes. */
+export class DumpRestoreError extends Error {
+  override name = 'DumpRestoreError';
+  constructor(
+    readonly code: 'TOOL_NOT_FOUND' | 'MISSING_PASSWORD' | 'ENGINE_MISMATCH' | 'SAME_DATABASE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Absolute paths of the two client programs for one engine. */
+export interface ResolvedTools {
+  dump: string;
+  restore: string;
+}
+
+/**
+ * One side of the stream as argv plus the child's complete environment. The environment is
+ * not inherited from the bot (its Slack tokens have no business in a pg_dump); passwords go
+ * only here, never into argv, where `ps` would show them.
+ */
+export interface ToolCommand {
+  /** Short program name for messages: pg_dump, mariadb-dump, … */
+  tool: string;
+  argv: string[];
+  env: Record<string, string>;
+}
+
+const DEFAULT_CHILD_PATH = '/usr/local/bin:/usr/bin:/bin';
+const PG_LIB_DIR = '/usr/lib/postgresql';
+
+// Preferred first: MariaDB ≥ 11 warns when called by its mysql* names; MySQL only has those.
+const CANDIDATES: Record<DbEngine, { dump: string[]; restore: string[] }> = {
+  postgres: { dump: ['pg_dump'], restore: ['pg_restore'] },
+  mysql: { dump: ['mariadb-dump', 'mysqldump'], restore: ['mariadb', 'mysql'] },
+};
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Debian keeps every installed PostgreSQL's tools here; the newest dumps older servers too. */
+function pgLibDirs(): string[] {
+  try {
+    return readdirSync(PG_LIB_DIR)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => join(PG_LIB_DIR, v, 'bin'));
+  } catch {
+    return [];
+  }
+}
+
+function findTool(engine: DbEngine, names: string[], dirs: string[]): string {
+  for (const name of names) {
+    for (const dir of dirs) {
+      const file = join(dir, name);
+      if (isExecutable(file)) return file;
+    }
+  }
+  throw new DumpRestoreError(
+    'TOOL_NOT_FOUND',
+    `${names.join(' or ')} not found in PATH${engine === 'postgres' ? ` or ${PG_LIB_DIR}/*/bin` : ''}`,
+  );
+}
+
+const toolCache = new Map<string, ResolvedTools>();
+
+/** Finds the client programs once per engine and PATH: PATH first, then PostgreSQL's versioned dirs. */
+export function resolveTools(engine: DbEngine, pathEnv: string | undefined): ResolvedTools {
+  const key = `${engine}\0${pathEnv ?? ''}`;
+  const cached = toolCache.get(key);
+  if (cached) return cached;
+  const dirs = (pathEnv ?? DEFAULT_CHILD_PATH).split(':').filter((d) => d.startsWith('/'));
+  if (engine === 'postgres') dirs.push(...pgLibDirs());
+  const names = CANDIDATES[engine];
+  const tools = { dump: findTool(engine, names.dump, dirs), restore: findTool(engine, names.restore, dirs) };
+  toolCache.set(key, tools);
+  return tools;
+}
+
+/** The node's password from its passwordEnv; a named but unset variable is an error, not "no password". */
+export function passwordFor(node: NodeConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const password = secretFromEnv(node.db.passwordEnv, env);
+  if (node.db.passwordEnv && password === undefined)
+    throw new DumpRestoreError('MISSING_PASSWORD', `${node.name}: ${node.db.passwordEnv} is not set`);
+  return password;
+}
+
+function baseName(file: string): string {
+  return file.slice(file.lastIndexOf('/') + 1);
+}
+
+function childEnv(node: NodeConfig, password: string | undefined, path: string | undefined) {
+  const env: Record<string, string> = { PATH: path ?? DEFAULT_CHILD_PATH };
+  if (node.db.engine === 'postgres') {
+    // libpq's connect timeout is whole seconds, at least 2.
+    env.PGCONNECT_TIMEOUT = String(Math.max(2, Math.ceil(node.db.connectTimeoutMs / 1000)));
+    env.PGAPPNAME = 'recover';
+    if (password !== undefined) env.PGPASSWORD = password;
+  } else if (password !== undefined) {
+    env.MYSQL_PWD = password;
+  }
+  return env;
+}
+
+/** Connection arguments. `--no-password`: never prompt on the bot's terminal and hang. `--protocol=TCP`: "localhost" must not mean a socket. */
+function connectArgs(node: NodeConfig): string[] {
+  const { host, port, user } = node.db;
+  return node.db.engine === 'postgres'
+    ? ['--no-password', '-h', host, '-p', String(port), '-U', user]
+    : ['--protocol=TCP', '-h', host, '-P', String(port), '-u', user];
+}
+
+/** The source side: an online, consistent dump to stdout (custom format for PostgreSQL). */
+export function dumpCommand(
+  node: NodeConfig,
+  tools: ResolvedTools,
+  password: string | undefined,
+  path?: string,
+): ToolCommand {
+  const argv =
+    node.db.engine === 'postgres'
+      ? [
+          tools.dump,
+          '--format=custom',
+          '--no-owner',
+          '--no-privileges',
+          ...connectArgs(node),
+          '-d',
+          node.db.database,
+        ]
+      : [
+          tools.dump,
+          '--single-transaction',
+          '--routines',
+          '--triggers',
+          '--hex-blob',
+          ...connectArgs(node),
+          node.db.database,
+        ];
+  return { tool: baseName(tools.dump), argv, env: childEnv(node, password, path) };
+}
+
+/** The target side, reading the dump from stdin. pg_restore stays single-threaded: -j needs a file. */
+export function restoreCommand(
+  node: NodeConfig,
+  tools: ResolvedTools,
+  password: string | undefined,
+  path?: string,
+): ToolCommand {
+  const argv =
+    node.db.engine === 'postgres'
+      ? [
+          tools.restore,
+          '--no-owner',
+          '--no-privileges',
+          '--exit-on-error',
+          ...connectArgs(node),
+          '-d',
+          node.db.database,
+        ]
+      : [tools.restore, ...connectArgs(node), node.db.database];
+  return { tool: baseName(tools.restore), argv, env: childEnv(node, password, path) };
+}
+
+/** Checks the pair and builds both sides; throws DumpRestoreError before anything is spawned. */
+export function buildDumpRestore(
+  source: NodeConfig,
+  target: NodeConfig,
+  env: NodeJS.ProcessEnv,
+  tools?: ResolvedTools,
+): { dump: ToolCommand; restore: ToolCommand } {
+  if (source.db.engine !== target.db.engine)
+    throw new DumpRestoreError(
+      'ENGINE_MISMATCH',
+      `cannot stream a ${source.db.engine} dump of ${source.name} into ${target.db.engine} on ${target.name}: engines must match`,
+    );
+  const s = source.db;
+  const t = target.db;
+  if (s.host === t.host && s.port === t.port && s.database === t.database)
+    throw new DumpRestoreError('SAME_DATABASE', `${source.name} and ${target.name} are the same database`);
+  const resolved = tools ?? resolveTools(source.db.engine, env.PATH);
+  return {
+    dump: dumpCommand(source, resolved, passwordFor(source, env), env.PATH),
+    restore: restoreCommand(target, resolved, passwordFor(target, env), env.PATH),
+  };
+}

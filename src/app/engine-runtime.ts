@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import type { RecoverConfig } from '../config/topology';
+import { secretFromEnv } from '../config/env';
 import { DbRegistry } from '../db/connect';
+import { hostActionExecutors } from '../engine/host-actions';
+import { HostExecutors } from '../hosts/executors';
 import { AuditLog } from '../engine/audit';
 import type { EngineDeps } from '../engine/deps';
 import { sqlExecutors, type ExecutorRegistry } from '../engine/executors';
@@ -44,6 +47,12 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
   await redis.connect();
   const workers: Worker[] = [];
   const dbs = new DbRegistry({ env: options.env });
+  // Database passwords must never show in a command's output: redact them from every host's tails.
+  const secrets = options.config.topologies
+    .flatMap((t) => t.nodes)
+    .map((n) => secretFromEnv(n.db.passwordEnv, options.env))
+    .filter((s): s is string => !!s);
+  const hosts = new HostExecutors({ secrets });
   let queue: ReturnType<typeof createRunQueue> | undefined;
   try {
     const { warnings } = await checkRedis(redis);
@@ -60,7 +69,10 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       queue,
       notifier: options.notifier,
       dbs,
-      executors: options.executors ?? sqlExecutors(),
+      executors: options.executors ?? {
+        ...sqlExecutors(),
+        ...hostActionExecutors({ hosts, env: options.env ?? {} }),
+      },
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),
       inspect: (topology) => inspectTopology(topology, dbs),
@@ -83,6 +95,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       async close() {
         await Promise.allSettled(workers.map((w) => closeWorker(w, 10_000)));
         await q.close();
+        await hosts.closeAll();
         await dbs.closeAll();
         redis.disconnect();
       },

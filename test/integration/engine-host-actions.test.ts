@@ -1,15 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecoverConfig } from '../../src/config/topology';
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
 import type { Fleet } from '../../src/fleet/fleet';
 import type { Runbook } from '../../src/runbook/types';
 import { onNode } from '../helpers/coremedia-sql';
 import { dropPrefix, startTestEngine, waitForRunState, type TestEngine } from '../helpers/engine';
-import { liveServer, type LiveServer } from '../helpers/live-server';
+import { withHosts, type FleetHosts } from '../helpers/fleet-hosts';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { startSshd, type TestSshd } from '../helpers/sshd';
 
@@ -78,8 +76,7 @@ const prefix = `t-hostact-${process.pid}`;
 let fleet: Fleet;
 let sshd: TestSshd;
 let engine: TestEngine;
-const live: Record<string, LiveServer> = {};
-const homes: Record<string, string> = {};
+let hosts: FleetHosts;
 
 beforeAll(async () => {
   fleet = await testFleet(
@@ -88,32 +85,10 @@ beforeAll(async () => {
     'hact',
   );
   sshd = await startSshd();
-  const root = mkdtempSync(join(tmpdir(), 'recover-homes-'));
-  const raw = structuredClone(fleet.config) as {
-    topologies: { nodes: Record<string, unknown>[]; access?: unknown }[];
-  };
-  const topology = raw.topologies[0]!;
-  topology.access = { approvers: ['bob'] };
-  for (const node of topology.nodes) {
-    const name = node.name as string;
-    live[name] = liveServer();
-    homes[name] = join(root, name);
-    node.host = sshd.hostConfig();
-    node.service = live[name]!.service({ timeoutMs: 10_000 });
-    node.coremediaHome = homes[name];
-  }
+  hosts = withHosts(fleet, sshd, { approvers: ['bob'] });
   // rls-1 (the dedicated slave) has encrypted passwords: its key must reach the master, renamed.
-  mkdirSync(join(homes['rls-1']!, 'etc', 'keys'), { recursive: true });
-  writeFileSync(
-    join(
-      homes['rls-1']!,
-      'etc',
-      'keys',
-      `${fleet.databases.find((d) => d.node === 'rls-1')!.database}.postgres.rijndael`,
-    ),
-    'key-of-rls-1',
-  );
-  engine = await startTestEngine(RecoverConfig.parse(raw), prefix, { env: fleet.env });
+  hosts.writeKey('rls-1', 'key-of-rls-1');
+  engine = await startTestEngine(hosts.config, prefix, { env: fleet.env });
   Object.assign(engine.deps, {
     runbook: (name: string) => (name === restoreMaster.name ? restoreMaster : undefined),
   });
@@ -122,7 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine?.close();
-  for (const l of Object.values(live)) l.destroy();
+  hosts?.destroy();
   await sshd?.stop();
   await dropPrefix(prefix);
   await fleet?.destroy();
@@ -165,7 +140,7 @@ it('stops the master over SSH, copies the key over SFTP, restores from the dedic
 
   // The key, renamed to the master's own database and user, mode 0600.
   const masterDb = fleet.databases.find((d) => d.node === 'mls')!.database;
-  const key = join(homes.mls!, 'etc', 'keys', `${masterDb}.postgres.rijndael`);
+  const key = join(hosts.homes.mls!, 'etc', 'keys', `${masterDb}.postgres.rijndael`);
   expect(readFileSync(key, 'utf8')).toBe('key-of-rls-1');
   expect(statSync(key).mode & 0o777).toBe(0o600);
 

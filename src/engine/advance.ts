@@ -1,4 +1,6 @@
-import { resolvePlan, stepsHash } from '../runbook/resolve';
+import { resolvePlan } from '../runbook/resolve';
+import type { StatusReport } from '../status/inspect';
+import { factsDrift, touchedNodes } from './drift';
 import type { Plan, PlanStep, StepResult } from '../runbook/types';
 import { record, topologyOf, type EngineDeps } from './deps';
 import { execute } from './executors';
@@ -50,9 +52,11 @@ async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Prom
     const approval = await deps.ledger.getApproval(runId, gate);
     if (!approval || approval.voidedAt || approval.planHash !== plan.hash)
       return requestApproval(deps, run, plan, gate, fence);
-    const fresh = await replan(deps, run);
-    if (remainingHash(plan, next) !== remainingHash(fresh, next))
-      return voidForDrift(deps, run, plan, fresh, gate, fence);
+    // Re-probe just before destructive steps; only slaves this run has not touched can drift.
+    const topology = topologyOf(deps, run.topology);
+    const status = await deps.inspect(topology);
+    const changes = factsDrift(plan.basis, status.nodes, touchedNodes(plan.steps, records));
+    if (changes.length > 0) return voidForDrift(deps, run, plan, status, changes, gate, fence);
   }
 
   const results = await Promise.all(stage.map((p) => runStep(deps, run, p, gate, fence, records)));
@@ -200,21 +204,56 @@ async function voidForDrift(
   deps: EngineDeps,
   run: RunRecord,
   old: Plan,
-  fresh: Plan,
+  status: StatusReport,
+  changes: string[],
   gate: string,
   fence: Fence,
 ): Promise<void> {
   const now = deps.clock().toISOString();
   await deps.ledger.voidApproval(run.id, gate, now);
+  const what = `live state changed since plan ${old.hash.slice(0, 12)} (${changes.join('; ')})`;
+  let fresh: Plan;
+  try {
+    const runbook = deps.runbook(run.runbook);
+    if (!runbook) throw new Error(`runbook ${run.runbook} is not known to this worker`);
+    fresh = resolvePlan(runbook, topologyOf(deps, run.topology), status, run.target);
+  } catch (err) {
+    // No plan fits the fleet as it is now: stop here and let a human look.
+    const reason = `${what}, and no new plan can be made: ${(err as Error).message}. Decide abort or retry`;
+    await deps.ledger.setRunState(run.id, 'halted', fence, reason);
+    await record(deps, {
+      runId: run.id,
+      kind: 'approval-void',
+      actor: null,
+      stepId: null,
+      summary: reason,
+      detail: { changes },
+    });
+    await deps.notifier.notify({
+      type: 'approval-decided',
+      run,
+      gate,
+      decision: 'void',
+      by: 'recover',
+      reason,
+    });
+    const first = old.steps.find((p) => p.gate === gate)!;
+    return deps.notifier.notify({
+      type: 'run-halted',
+      run: { ...run, state: 'halted', reason },
+      stepId: first.id,
+      reason,
+    });
+  }
   await deps.ledger.replacePlan(run.id, fresh, fence);
-  const reason = `live state changed since plan ${old.hash.slice(0, 12)}: the approval is void; new plan ${fresh.hash.slice(0, 12)} needs a fresh approval`;
+  const reason = `${what}: the approval is void; new plan ${fresh.hash.slice(0, 12)} needs a fresh approval`;
   await record(deps, {
     runId: run.id,
     kind: 'approval-void',
     actor: null,
     stepId: null,
     summary: reason,
-    detail: { oldPlanHash: old.hash, newPlanHash: fresh.hash },
+    detail: { oldPlanHash: old.hash, newPlanHash: fresh.hash, changes },
   });
   await deps.notifier.notify({
     type: 'approval-decided',
@@ -225,13 +264,13 @@ async function voidForDrift(
     reason,
   });
   await deps.notifier.notify({ type: 'run-started', run: { ...run, planHash: fresh.hash }, plan: fresh });
-  await requestApproval(
-    deps,
-    { ...run, planHash: fresh.hash },
-    fresh,
-    fresh.steps.find((p) => p.gate)?.gate ?? gate,
-    fence,
-  );
+  // Steps already done keep their records; the approval asked for is the first gate with work left.
+  const after = new Map((await deps.ledger.getSteps(run.id)).map((r) => [r.stepId, r.state]));
+  const nextGate = fresh.steps.find(
+    (p) => p.gate && after.get(p.id) !== 'done' && after.get(p.id) !== 'skipped',
+  )?.gate;
+  if (!nextGate) return deps.queue.advance(run.id, 0, `replanned-${fresh.hash.slice(0, 12)}`);
+  await requestApproval(deps, { ...run, planHash: fresh.hash }, fresh, nextGate, fence);
 }
 
 async function haltOnUnknown(
@@ -278,22 +317,6 @@ async function haltOnUnknown(
     stepId: others[0]!.id,
     reason,
   });
-}
-
-async function replan(deps: EngineDeps, run: RunRecord): Promise<Plan> {
-  const topology = topologyOf(deps, run.topology);
-  const status = await deps.inspect(topology);
-  const runbook = deps.runbook(run.runbook);
-  if (!runbook) throw new Error(`runbook ${run.runbook} is not known to this worker`);
-  return resolvePlan(runbook, topology, status, run.target);
-}
-
-/** What would still execute from this step's template on: earlier steps already ran and cannot drift. */
-function remainingHash(plan: Plan, from: PlanStep): string {
-  const order = [...new Set(plan.steps.map((p) => p.templateId))];
-  const start = order.indexOf(from.templateId);
-  const remaining = new Set(order.slice(Math.max(0, start)));
-  return stepsHash(plan.steps.filter((p) => remaining.has(p.templateId)));
 }
 
 function resultSummary(step: PlanStep, r: StepResult): string {

@@ -39,7 +39,8 @@ export async function approve(
   const decision = decideApproval({
     run,
     gate,
-    gateSteps: steps.filter((s) => gateIds.has(s.stepId)),
+    // A gate resumed after a re-plan waits only for its steps that have not run yet.
+    gateSteps: steps.filter((s) => gateIds.has(s.stepId) && s.state !== 'done' && s.state !== 'skipped'),
     approver: req.approver,
     presentedPlanHash: presented,
     currentPlanHash: plan.hash,

@@ -1,23 +1,42 @@
 import { readLastChangelog } from './common-steps';
-import type { Runbook, StepTemplate } from './types';
+import type { Runbook, StepTemplate, TargetSpec, ValueTemplate } from './types';
 
-type Property = 'replicator_remote' | 'replicator_local' | 'replicator_tag';
+export type ReplicatorProperty = 'replicator_remote' | 'replicator_local' | 'replicator_tag';
+
+/**
+ * One of seed 000's three UPDATEs (`UPDATE system SET content='<value>' WHERE property='…'`),
+ * with the value taken from a captured changelog row. Every node of the step must have exactly
+ * one such row: "Updated 1 rows".
+ */
+export function updateReplicatorRow(
+  property: ReplicatorProperty,
+  o: { id: string; title: string; target: TargetSpec; value: ValueTemplate; gate: string },
+): StepTemplate {
+  return {
+    id: o.id,
+    title: o.title,
+    target: o.target,
+    action: {
+      kind: 'sql',
+      sql: `UPDATE {{system}} SET content=? WHERE property='${property}'`,
+      params: [o.value],
+    },
+    risk: 'destructive',
+    check: { kind: 'affected-rows', equals: 1 },
+    independent: true,
+    gate: o.gate,
+  };
+}
 
 /** One of seed 000's three UPDATEs, on every in-sync slave at once; one approval covers all three. */
-const updateOnInSync = (property: Property, capture: 'sequenceno' | 'idtag'): StepTemplate => ({
-  id: `update-${property.replace('_', '-')}`,
-  title: `Set ${property} on every slave with the dedicated sequence number`,
-  target: { kind: 'each-in-sync' },
-  action: {
-    kind: 'sql',
-    sql: `UPDATE {{system}} SET content=? WHERE property='${property}'`,
-    params: [{ capture, step: 'read-master-changelog', node: 'single' }],
-  },
-  risk: 'destructive',
-  check: { kind: 'affected-rows', equals: 1 },
-  independent: true,
-  gate: 'replicator-settings',
-});
+export const updateOnInSync = (property: ReplicatorProperty, capture: 'sequenceno' | 'idtag'): StepTemplate =>
+  updateReplicatorRow(property, {
+    id: `update-${property.replace('_', '-')}`,
+    title: `Set ${property} on every slave with the dedicated sequence number`,
+    target: { kind: 'each-in-sync' },
+    value: { capture, step: 'read-master-changelog', node: 'single' },
+    gate: 'replicator-settings',
+  });
 
 /**
  * Seed 000, steps 7 and 8: after the master's database was restored from the dedicated slave's

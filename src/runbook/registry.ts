@@ -1,4 +1,6 @@
 import { inSyncReplicatorSettings } from './in-sync-replicator-settings';
+import { masterFromSlave } from './master-from-slave';
+import { slaveFromMaster } from './slave-from-master';
 import { slaveFromMasterSql } from './slave-from-master-sql';
 import type { Runbook } from './types';
 
@@ -6,6 +8,8 @@ import type { Runbook } from './types';
 export const RUNBOOKS: Record<string, Runbook> = {
   [slaveFromMasterSql.name]: slaveFromMasterSql,
   [inSyncReplicatorSettings.name]: inSyncReplicatorSettings,
+  [masterFromSlave.name]: masterFromSlave,
+  [slaveFromMaster.name]: slaveFromMaster,
 };
 
 /** The runbook called `name`; undefined for anything else (including "constructor" and friends). */

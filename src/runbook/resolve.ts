@@ -189,7 +189,23 @@ export function resolvePlan(
   });
   const hash = sha256(canonicalJson({ runbook: name, topology: topology.name, target, nodes: where, steps }));
   const { probedAt, dedicatedSequence, dedicatedSlave, inSync, toRestore, unknown } = status;
-  const basis = structuredClone({ probedAt, dedicatedSequence, dedicatedSlave, inSync, toRestore, unknown });
+  const slaveFacts = status.nodes
+    .filter((n) => n.role === 'slave')
+    .map((n) => ({
+      name: n.name,
+      known: n.reachable && n.error === null,
+      replicatorRemote: n.replicatorRemote,
+      replicatorIdRows: n.replicatorIdRows,
+    }));
+  const basis = structuredClone({
+    probedAt,
+    dedicatedSequence,
+    dedicatedSlave,
+    inSync,
+    toRestore,
+    unknown,
+    slaves: slaveFacts,
+  });
   return { runbook: name, topology: topology.name, target, basis, steps, warnings, hash };
 }
 

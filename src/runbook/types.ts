@@ -119,6 +119,16 @@ export interface PlanBasis {
   inSync: string[];
   toRestore: string[];
   unknown: string[];
+  /** Each slave as probed: what a later probe is compared with before destructive steps run. */
+  slaves: SlaveFacts[];
+}
+
+export interface SlaveFacts {
+  name: string;
+  /** Answered and readable; false means the slave was unknown to the plan. */
+  known: boolean;
+  replicatorRemote: number | null;
+  replicatorIdRows: number | null;
 }
 
 export interface Plan {

@@ -218,6 +218,7 @@ function plan(): Plan {
       inSync: [],
       toRestore: [],
       unknown: [],
+      slaves: [],
     },
     steps: [
       step('read-changelog--mls', 'Read the last changelog row', 'mls', 'read', 0),

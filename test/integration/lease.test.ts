@@ -183,6 +183,7 @@ function plan(topology: string): Plan {
       inSync: [],
       toRestore: [],
       unknown: [],
+      slaves: [],
     },
     steps: [step],
     warnings: [],

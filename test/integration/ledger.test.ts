@@ -300,6 +300,7 @@ function planOf(topology: string, hash: string, ids: string[]): Plan {
       dedicatedSlave: null,
       ...{ inSync: [], toRestore: [] },
       unknown: [],
+      slaves: [],
     },
     steps,
     warnings: [],

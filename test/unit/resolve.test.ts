@@ -55,7 +55,21 @@ describe('target expansion', () => {
       inSync: ['rls-1', 'rls-2'],
       toRestore: ['rls-3', 'rls-4'],
       unknown: [],
+      slaves: STATUS.nodes
+        .filter((n) => n.role === 'slave')
+        .map((n) => ({
+          name: n.name,
+          known: true,
+          replicatorRemote: n.replicatorRemote,
+          replicatorIdRows: n.replicatorIdRows,
+        })),
     });
+    expect(plan.basis.slaves.map((s) => [s.name, s.replicatorRemote])).toEqual([
+      ['rls-1', 1042],
+      ['rls-2', 1042],
+      ['rls-3', 1030],
+      ['rls-4', 1042],
+    ]);
   });
 });
 

@@ -1,0 +1,155 @@
+import { readLastChangelog } from './common-steps';
+import { updateOnInSync, updateReplicatorRow, type ReplicatorProperty } from './in-sync-replicator-settings';
+import type { Runbook, StepTemplate } from './types';
+
+const DEDICATED = { kind: 'dedicated-slave' } as const;
+const TO_RESTORE = { kind: 'each-to-restore' } as const;
+
+/** Seed 000 step 9 reads "step 8" on each restored slave: the UPDATEs take that slave's own changelog row. */
+const updateOnRestored = (property: ReplicatorProperty, capture: 'sequenceno' | 'idtag'): StepTemplate =>
+  updateReplicatorRow(property, {
+    id: `set-restored-${property.replace('_', '-')}`,
+    title: `Set ${property} on every restored slave (from its own last changelog entry)`,
+    target: TO_RESTORE,
+    value: { capture, step: 'read-restored-changelog', node: 'same' },
+    gate: 'restored-replicator-settings',
+  });
+
+/**
+ * Seed 000, "Fast Recovery with Slave Live Server's backup": the master and every slave with
+ * another sequence number (or an inconsistent ReplicatorIdTable) are restored from the dedicated
+ * slave's backup, the in-sync slaves are pointed at the restored master's last changelog entry.
+ *
+ * Approval gates (clicks): stop-master, restore-master, replicator-settings, restore-slaves,
+ * restored-replicator-settings; a gate covers every node of its steps.
+ */
+export const masterFromSlave: Runbook = {
+  name: 'master-from-slave',
+  flavour: 'coremedia',
+  title: "Restore the master (and the slaves not in sync) from the dedicated slave's backup",
+  source: '000_f77c06dcedba2dfe.txt',
+  target: 'none',
+  steps: [
+    {
+      id: 'stop-master',
+      title: 'Stop the Master Live Server',
+      target: { kind: 'master' },
+      action: { kind: 'service', operation: 'stop' },
+      risk: 'destructive',
+      gate: 'stop-master',
+    },
+    {
+      id: 'read-slave-sequences',
+      title: 'Take the current sequence number of every Slave Live Server',
+      target: { kind: 'each-slave' },
+      action: { kind: 'sql', sql: "SELECT * FROM {{system}} WHERE property='replicator_remote'", params: [] },
+      risk: 'read',
+      independent: true,
+    },
+    {
+      // Planned on a consistent slave; if it turned inconsistent since, the run stops here.
+      id: 'check-dedicated-consistent',
+      title: 'Check the dedicated Slave Live Server is consistent (ReplicatorIdTable empty)',
+      target: DEDICATED,
+      action: { kind: 'sql', sql: 'SELECT * from {{ReplicatorIdTable}}', params: [] },
+      risk: 'read',
+      check: { kind: 'row-count', max: 0 },
+    },
+    {
+      id: 'copy-key-to-master',
+      title:
+        "Copy the dedicated slave's Rijndael key to the master (renamed to the master's database and user)",
+      target: { kind: 'master' },
+      action: { kind: 'file-copy', from: DEDICATED, file: 'rijndael-key' },
+      risk: 'write',
+    },
+    {
+      id: 'copy-key-to-restore',
+      title: "Copy the dedicated slave's Rijndael key to every slave to restore",
+      target: TO_RESTORE,
+      action: { kind: 'file-copy', from: DEDICATED, file: 'rijndael-key' },
+      risk: 'write',
+      independent: true,
+    },
+    {
+      id: 'drop-master-schema',
+      title: 'Delete the full Master Live Server database schema',
+      target: { kind: 'master' },
+      action: { kind: 'drop-schema' },
+      risk: 'destructive',
+      gate: 'restore-master',
+    },
+    {
+      // The dump is an online backup (pg_dump snapshot, mysqldump --single-transaction): the
+      // dedicated slave "needs not to be stopped".
+      id: 'restore-master',
+      title: "Import the dedicated slave's backup into the Master Live Server database",
+      target: { kind: 'master' },
+      action: { kind: 'dump-restore', from: DEDICATED },
+      risk: 'destructive',
+      gate: 'restore-master',
+    },
+    readLastChangelog(
+      'read-master-changelog',
+      'On the Master Live Server, fetch the last changelog entry (note sequenceno and idtag)',
+      { kind: 'master' },
+    ),
+    updateOnInSync('replicator_remote', 'sequenceno'),
+    updateOnInSync('replicator_local', 'sequenceno'),
+    updateOnInSync('replicator_tag', 'idtag'),
+    // Seed step 9: "execute the steps 5., 6., and 8." on every slave with another number.
+    {
+      id: 'stop-restored-slave',
+      title: 'Stop every Slave Live Server to restore',
+      target: TO_RESTORE,
+      action: { kind: 'service', operation: 'stop' },
+      risk: 'destructive',
+      independent: true,
+      gate: 'restore-slaves',
+    },
+    {
+      id: 'drop-restored-schema',
+      title: 'Delete the full database schema of every Slave Live Server to restore',
+      target: TO_RESTORE,
+      action: { kind: 'drop-schema' },
+      risk: 'destructive',
+      independent: true,
+      gate: 'restore-slaves',
+    },
+    {
+      id: 'restore-slave',
+      title: "Import the dedicated slave's backup into every Slave Live Server to restore",
+      target: TO_RESTORE,
+      action: { kind: 'dump-restore', from: DEDICATED },
+      risk: 'destructive',
+      independent: true,
+      gate: 'restore-slaves',
+    },
+    {
+      ...readLastChangelog(
+        'read-restored-changelog',
+        'On every restored slave, fetch its last changelog entry (note sequenceno and idtag)',
+        TO_RESTORE,
+      ),
+      independent: true,
+    },
+    updateOnRestored('replicator_remote', 'sequenceno'),
+    updateOnRestored('replicator_local', 'sequenceno'),
+    updateOnRestored('replicator_tag', 'idtag'),
+    {
+      id: 'start-master',
+      title: 'Restart the Master Live Server',
+      target: { kind: 'master' },
+      action: { kind: 'service', operation: 'start' },
+      risk: 'write',
+    },
+    {
+      id: 'start-restored-slave',
+      title: 'Restart every restored Slave Live Server',
+      target: TO_RESTORE,
+      action: { kind: 'service', operation: 'start' },
+      risk: 'write',
+      independent: true,
+    },
+  ],
+};

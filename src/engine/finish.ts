@@ -1,3 +1,4 @@
+import { replayFollowUp } from '../render/replay-text';
 import { record, type EngineDeps } from './deps';
 import type { Fence } from './keys';
 import type { RunRecord, RunState } from './types';
@@ -14,7 +15,13 @@ export async function finishRun(
 ): Promise<void> {
   await deps.ledger.setRunState(run.id, state, fence, reason);
   await deps.lease.release(run.topology, run.id, fence.token);
-  const summary = state === 'done' ? 'run finished: every step done' : `run ${state}: ${reason ?? ''}`.trim();
+  // What is left for humans after a successful run (seed 000: publications to replay) is said at the end.
+  const replay = state === 'done' ? (await deps.ledger.getPlan(run.id))?.basis.replay : null;
+  const followUp = replay ? replayFollowUp(replay) : undefined;
+  const summary =
+    state === 'done'
+      ? `run finished: every step done${followUp ? `. ${followUp.replace(/\n/g, ' ')}` : ''}`
+      : `run ${state}: ${reason ?? ''}`.trim();
   await record(deps, {
     runId: run.id,
     kind: state === 'aborted' ? 'abort' : 'finish',
@@ -22,5 +29,9 @@ export async function finishRun(
     stepId: null,
     summary,
   });
-  await deps.notifier.notify({ type: 'run-finished', run: { ...run, state, reason } });
+  await deps.notifier.notify({
+    type: 'run-finished',
+    run: { ...run, state, reason },
+    ...(followUp ? { followUp } : {}),
+  });
 }

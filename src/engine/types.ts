@@ -111,7 +111,7 @@ export type EngineEvent =
       reason?: string;
     }
   | { type: 'run-halted'; run: RunRecord; stepId: string; reason: string }
-  | { type: 'run-finished'; run: RunRecord };
+  | { type: 'run-finished'; run: RunRecord; followUp?: string };
 
 export interface Notifier {
   notify(event: EngineEvent): Promise<void>;

@@ -49,6 +49,6 @@ export function renderEngineEvent(e: EngineEvent): string | null {
     case 'run-halted':
       return `⚠ ${e.run.id} halted: ${e.reason}. recover decide ${e.run.id} ${e.stepId} retry|mark-done|abort --as <you>`;
     case 'run-finished':
-      return `■ ${e.run.id} ${e.run.state}${e.run.reason ? `: ${e.run.reason}` : ''}`;
+      return `■ ${e.run.id} ${e.run.state}${e.run.reason ? `: ${e.run.reason}` : ''}${e.followUp ? `\n${e.followUp}` : ''}`;
   }
 }

@@ -29,6 +29,7 @@ export const masterFromSlave: Runbook = {
   title: "Restore the master (and the slaves not in sync) from the dedicated slave's backup",
   source: '000_f77c06dcedba2dfe.txt',
   target: 'none',
+  reportsReplay: true,
   steps: [
     {
       id: 'stop-master',

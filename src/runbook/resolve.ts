@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ReplayReport } from './types';
 import type { DbEngine, Topology } from '../config/topology';
 import { ident } from '../db/dialect';
 import { toPostgresPlaceholders } from '../db/placeholders';
@@ -205,6 +206,7 @@ export function resolvePlan(
     toRestore,
     unknown,
     slaves: slaveFacts,
+    replay: runbook.reportsReplay ? replayReport(status) : null,
   });
   return { runbook: name, topology: topology.name, target, basis, steps, warnings, hash };
 }
@@ -345,4 +347,15 @@ function checkGates(runbook: Runbook, steps: PlanStep[]): void {
       );
     current = s.gate;
   }
+}
+
+/** Seed 000's three cases, as the planner found them: dedicated below the highest, master ahead or unknown, slaves unknown. */
+const REPLAY_CODES = new Set(['dedicated-below-highest', 'master-ahead', 'master-unknown', 'slaves-unknown']);
+
+function replayReport(status: StatusReport): ReplayReport | null {
+  const reasons = status.warnings.filter((w) => REPLAY_CODES.has(w.code)).map((w) => w.message);
+  if (!status.replayRange && reasons.length === 0) return null;
+  const from = status.replayRange?.from ?? (status.dedicatedSequence ?? 0) + 1;
+  const to = status.replayRange?.to ?? from - 1;
+  return { from, to, openEnded: status.replayRange?.openEnded ?? true, reasons };
 }

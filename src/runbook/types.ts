@@ -89,6 +89,8 @@ export interface Runbook {
   title: string;
   /** The vendor procedure it implements (a file in shared/seeds). */
   source: string;
+  /** At the end, report the publications that may need replaying (seed 000). */
+  reportsReplay?: boolean;
   /** Whether `--target NODE` is required, and which role it must have. */
   target: 'none' | 'slave' | 'any';
   steps: StepTemplate[];
@@ -121,6 +123,16 @@ export interface PlanBasis {
   unknown: string[];
   /** Each slave as probed: what a later probe is compared with before destructive steps run. */
   slaves: SlaveFacts[];
+  /** For runbooks that report it: publications to replay on the Content Server, known only before the restore. */
+  replay?: ReplayReport | null;
+}
+
+export interface ReplayReport {
+  from: number;
+  to: number;
+  openEnded: boolean;
+  /** Which of seed 000's cases applied, in the planner's words. */
+  reasons: string[];
 }
 
 export interface SlaveFacts {

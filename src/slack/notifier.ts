@@ -9,6 +9,7 @@ import {
   runParentMessage,
   stepResultReply,
 } from './blocks';
+import { codeBlock } from './blocks/limits';
 import type { SlackOutbox } from './outbox';
 import type { RunThreads } from './run-threads';
 
@@ -102,6 +103,7 @@ export class SlackNotifier implements Notifier {
         return this.updateParent(event.run);
       case 'run-finished':
         await reply(runFinishedLine(event.run));
+        if (event.followUp) await reply(followUpMessage(event.followUp));
         return this.updateParent(event.run);
     }
   }
@@ -118,4 +120,21 @@ export class SlackNotifier implements Notifier {
     if (!plan) return;
     await this.deps.outbox.update(thread.channel, thread.ts, runParentMessage(current ?? run, plan, steps));
   }
+}
+
+/** What is left for humans after the run (publications to replay), as a plain thread reply. */
+function followUpMessage(text: string) {
+  const [first, ...rest] = text.split('\n');
+  return {
+    text: first ?? text,
+    blocks: [
+      {
+        type: 'section' as const,
+        text: {
+          type: 'mrkdwn' as const,
+          text: `:warning: *Still to do by hand*\n${codeBlock([first, ...rest].join('\n'), 2800)}`,
+        },
+      },
+    ],
+  };
 }

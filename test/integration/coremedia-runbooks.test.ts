@@ -95,6 +95,14 @@ describe.each<[Engine, string]>([
   it('master-from-slave: restores the master and rls-3/rls-4 from rls-1, points every slave at the master', async () => {
     const { run, steps, clicks, plan } = await runWithApprovals('master-from-slave', null);
     expect({ state: run.state, reason: run.reason }).toEqual({ state: 'done', reason: null });
+    // Seed 000's closing note, made concrete at the end of the run.
+    const finish = (await engine.deps.audit.read(run.id)).at(-1)!;
+    expect(finish.kind).toBe('finish');
+    expect(finish.summary).toContain(
+      'Publications that may need replaying on the Content Server: sequence numbers 1043–1050',
+    );
+    expect(finish.summary).toMatch(/rls-4's 1046/);
+    expect(finish.summary).toMatch(/Master mls is ahead: last changelog 1050/);
     expect(plan.basis).toMatchObject({
       dedicatedSlave: 'rls-1',
       inSync: ['rls-1', 'rls-2'],

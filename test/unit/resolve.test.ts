@@ -55,6 +55,7 @@ describe('target expansion', () => {
       inSync: ['rls-1', 'rls-2'],
       toRestore: ['rls-3', 'rls-4'],
       unknown: [],
+      replay: null, // this runbook does not report replays; master-from-slave does
       slaves: STATUS.nodes
         .filter((n) => n.role === 'slave')
         .map((n) => ({

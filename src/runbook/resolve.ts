@@ -357,5 +357,6 @@ function replayReport(status: StatusReport): ReplayReport | null {
   if (!status.replayRange && reasons.length === 0) return null;
   const from = status.replayRange?.from ?? (status.dedicatedSequence ?? 0) + 1;
   const to = status.replayRange?.to ?? from - 1;
-  return { from, to, openEnded: status.replayRange?.openEnded ?? true, reasons };
+  // Without a range the planner could not see far enough: open-ended. With one, only when it says so.
+  return { from, to, openEnded: status.replayRange ? status.replayRange.openEnded === true : true, reasons };
 }

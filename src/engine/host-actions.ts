@@ -6,6 +6,7 @@ import { ServiceControlError, serviceStatus, startService, stopService } from '.
 import { sftpFiles } from '../hosts/sftp-files';
 import { SshExecutor } from '../hosts/ssh-executor';
 import { dumpRestore, toStepResult } from '../restore/dump-restore';
+import { remoteDumpRestore, runsOverSsh } from '../restore/remote-dump-restore';
 import { dropAndRecreateSchema } from '../restore/schema';
 import { emptyResult } from '../runbook/sql-executor';
 import type { PlanStep, StepResult } from '../runbook/types';
@@ -42,11 +43,18 @@ export function hostActionExecutors(o: HostActionOptions): ExecutorRegistry {
     },
     'dump-restore': async (step, ctx) => {
       if (step.action.kind !== 'dump-restore') throw new Error('not a dump-restore step');
-      const r = await dumpRestore(nodeOf(ctx.topology, step.action.from), nodeOf(ctx.topology, step.node), {
-        env: o.env,
-        timeoutMs: o.restoreTimeoutMs ?? 6 * 3600_000,
-      });
-      return toStepResult(r);
+      const source = nodeOf(ctx.topology, step.action.from);
+      const target = nodeOf(ctx.topology, step.node);
+      const options = { env: o.env, timeoutMs: o.restoreTimeoutMs ?? 6 * 3600_000 };
+      // Run where the topology says: both nodes over SSH → dump on the source host, restore on the target's.
+      if (runsOverSsh(source, target)) {
+        const hosts = { source: o.hosts.get(source), target: o.hosts.get(target) };
+        if (hosts.source instanceof SshExecutor && hosts.target instanceof SshExecutor)
+          return toStepResult(
+            await remoteDumpRestore(source, target, { source: hosts.source, target: hosts.target }, options),
+          );
+      }
+      return toStepResult(await dumpRestore(source, target, options));
     },
     'drop-schema': async (step, ctx) => {
       const started = performance.now();

@@ -1,0 +1,448 @@
+import { performance } from 'node:perf_hooks';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ClientChannel } from 'ssh2';
+import type { DbEngine, NodeConfig } from '../config/topology';
+import { shellQuote } from '../hosts/quote';
+import { OutputTail, redact, TAIL_BYTES } from '../hosts/redact';
+import { SshError, type SshExecutor } from '../hosts/ssh-executor';
+import { buildDumpRestore, passwordFor, type ToolCommand } from './commands';
+import type { DumpRestoreOptions, DumpRestoreResult, SideResult } from './dump-restore';
+
+/** Program names tried in order on each host (found in the remote login's PATH). */
+export interface RemoteTools {
+  dump: readonly string[];
+  restore: readonly string[];
+}
+
+// MariaDB ≥ 11 warns when called by its mysql* names; MySQL only has those.
+const REMOTE_TOOLS: Record<DbEngine, RemoteTools> = {
+  postgres: { dump: ['pg_dump'], restore: ['pg_restore'] },
+  mysql: { dump: ['mariadb-dump', 'mysqldump'], restore: ['mariadb', 'mysql'] },
+};
+
+export interface RemoteDumpRestoreOptions extends Omit<DumpRestoreOptions, 'tools' | 'onSpawn'> {
+  tools?: RemoteTools;
+  /** Test hook: the remote pids (on the source and on the target host) once both are known. */
+  onSpawn?: (pids: { dump: number | undefined; restore: number | undefined }) => void;
+}
+
+/** The executors of the two hosts: the dump runs on the source's, the restore on the target's. */
+export interface RemoteHosts {
+  source: SshExecutor;
+  target: SshExecutor;
+}
+
+/** "Run where the topology says": both nodes reached over SSH means dump and restore run on their hosts. */
+export function runsOverSsh(source: NodeConfig, target: NodeConfig): boolean {
+  return source.host?.transport === 'ssh' && target.host?.transport === 'ssh';
+}
+
+/**
+ * One remote command line: the first program of `candidates` found on the host, exec'd by `env`
+ * with the tool's environment (passwords included) as assignments. The shell prints its pid (which
+ * the exec hands on to the tool) before, so that a stop can `kill` it through another channel.
+ * Everything is shell-quoted; the password is only ever in the remote command, never in a local argv.
+ */
+export function remoteCommand(cmd: ToolCommand, candidates: readonly string[]): string[] {
+  // The remote login's PATH, not the bot's: the bot's directories mean nothing on another host.
+  const assignments = Object.entries(cmd.env)
+    .filter(([k]) => k !== 'PATH')
+    .map(([k, v]) => shellQuote(`${k}=${v}`));
+  const args = cmd.argv.slice(1).map(shellQuote).join(' ');
+  const names = candidates.map(shellQuote).join(' ');
+  const script =
+    `for t in ${names}; do if command -v "$t" >/dev/null 2>&1; then ` +
+    `printf 'recover-pid:%s:%s\\n' "$$" "$t" >&2; exec env ${assignments.join(' ')} "$t" ${args}; fi; done; ` +
+    `printf 'recover: none of %s found on this host\\n' ${shellQuote(candidates.join(', '))} >&2; exit 127`;
+  return ['sh', '-c', script];
+}
+
+const PID_LINE = /(^|\n)recover-pid:(\d+):([^\n]*)\n/;
+
+interface Side {
+  role: 'dump' | 'restore';
+  node: NodeConfig;
+  exec: SshExecutor;
+  /** What the result shows: the tool's argv, without the environment (no password). */
+  shown: string[];
+  tool: string;
+  channel?: ClientChannel;
+  spawnError?: Error;
+  pid?: number;
+  head?: Buffer;
+  stderr: OutputTail;
+  stdout: OutputTail;
+  exit?: { code: number | null; signal: string | null; order: number };
+  /** The channel closed without an exit status (or never confirmed): the connection is gone. */
+  lost: boolean;
+  closed: boolean;
+  stoppedByUs: boolean;
+  stopping?: Promise<void>;
+  whenClosed: Promise<void>;
+  markClosed: () => void;
+  whenPid: Promise<void>;
+  markPid: () => void;
+  whenExit: Promise<void>;
+  markExit: () => void;
+}
+
+let exitCounter = 0;
+
+function newSide(
+  role: Side['role'],
+  node: NodeConfig,
+  exec: SshExecutor,
+  cmd: ToolCommand,
+  candidates: readonly string[],
+  secrets: readonly string[],
+): Side {
+  const s = {
+    role,
+    node,
+    exec,
+    shown: [candidates[0] ?? cmd.tool, ...cmd.argv.slice(1)],
+    tool: candidates[0] ?? cmd.tool,
+    head: Buffer.alloc(0),
+    stderr: new OutputTail(TAIL_BYTES, secrets),
+    stdout: new OutputTail(2048, secrets),
+    lost: false,
+    closed: false,
+    stoppedByUs: false,
+  } as Side;
+  s.whenClosed = new Promise((r) => (s.markClosed = r));
+  s.whenPid = new Promise((r) => (s.markPid = r));
+  s.whenExit = new Promise((r) => (s.markExit = r));
+  return s;
+}
+
+function flushHead(s: Side): void {
+  if (s.head) s.stderr.push(s.head);
+  s.head = undefined;
+  s.markPid();
+}
+
+async function open(s: Side, argv: string[]): Promise<void> {
+  let channel: ClientChannel;
+  try {
+    channel = await s.exec.spawn(argv);
+  } catch (err) {
+    s.spawnError = err as Error;
+    s.closed = true;
+    s.markPid();
+    s.markExit();
+    s.markClosed();
+    return;
+  }
+  s.channel = channel;
+  channel.stderr.on('data', (chunk: Buffer) => {
+    if (!s.head) return s.stderr.push(chunk);
+    // Hold stderr until the pid line is seen, and cut that line out of the tail.
+    s.head = Buffer.concat([s.head, chunk]);
+    const found = PID_LINE.exec(s.head.toString('latin1'));
+    if (!found && s.head.length < 4096) return;
+    if (found) {
+      s.pid = Number(found[2]);
+      if (found[3]) s.tool = found[3];
+      s.shown[0] = s.tool;
+      const start = found.index + (found[1] ?? '').length;
+      s.head = Buffer.concat([s.head.subarray(0, start), s.head.subarray(found.index + found[0].length)]);
+    }
+    flushHead(s);
+  });
+  if (s.role === 'restore') channel.on('data', (chunk: Buffer) => s.stdout.push(chunk));
+  channel.on('exit', (code: number | null, signal?: string) => {
+    s.exit ??= {
+      code: typeof code === 'number' ? code : null,
+      signal: signal ? (signal.startsWith('SIG') ? signal : `SIG${signal}`) : null,
+      order: ++exitCounter,
+    };
+    s.markExit();
+  });
+  channel.on('error', () => undefined); // a write after the peer closed; exit and close tell the rest
+  channel.once('close', () => settle(s));
+}
+
+function settle(s: Side): void {
+  if (s.closed) return;
+  s.closed = true;
+  if (!s.exit) s.lost = true;
+  flushHead(s);
+  s.markExit();
+  s.markClosed();
+}
+
+const within = (p: Promise<unknown>, ms: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    void p.then(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+
+/** `kill` of the remote pid (and its group, when it leads one) through another channel of the same connection. */
+async function remoteKill(s: Side, signal: 'TERM' | 'KILL'): Promise<void> {
+  try {
+    s.channel?.signal(signal);
+  } catch {
+    // servers may refuse signal requests (OpenSSH does for root logins)
+  }
+  if (s.pid === undefined) return;
+  const script = `kill -${signal} -- -${s.pid} 2>/dev/null || kill -${signal} ${s.pid}`;
+  await s.exec.run(['sh', '-c', script], { timeoutMs: 5000 }).catch(() => undefined);
+}
+
+/**
+ * Ends one side: TERM, then KILL after the grace, and only then closes the channel. Closing first
+ * would hand the restore an end of input, and mysql commits what it has read so far.
+ */
+function stop(s: Side, graceMs: number): Promise<void> {
+  if (s.stopping) return s.stopping;
+  if (!s.channel || s.closed) return Promise.resolve();
+  if (!s.exit) s.stoppedByUs = true;
+  const channel = s.channel;
+  s.stopping = (async () => {
+    if (!s.exit) {
+      await remoteKill(s, 'TERM');
+      if (!(await within(s.whenExit, graceMs))) {
+        await remoteKill(s, 'KILL');
+        await within(s.whenExit, 1000);
+      }
+    }
+    try {
+      channel.close();
+    } catch {
+      // already closed
+    }
+    // A connection that died silently never confirms the close: stop waiting for it.
+    if (!(await within(s.whenClosed, 1000))) settle(s);
+  })();
+  return s.stopping;
+}
+
+const succeeded = (s: Side): boolean => !s.spawnError && !s.lost && s.exit?.code === 0;
+
+function status(s: Side): string {
+  if (s.spawnError) return `could not be started (${s.spawnError.message})`;
+  if (s.lost) return 'ended without an exit status (SSH connection lost: outcome unknown)';
+  if (s.exit?.signal) return `was killed by ${s.exit.signal}`;
+  return `exited with code ${s.exit?.code ?? 'unknown'}`;
+}
+
+function lastLines(tail: string): string {
+  const lines = tail.split('\n').filter((l) => l.trim() !== '');
+  const errors = lines.filter((l) => /error|fatal|denied|fail|unknown|not exist|not found/i.test(l));
+  const text = (errors.length > 0 ? errors : lines).slice(-2).join(' | ');
+  return text ? `: ${text.length > 400 ? '…' + text.slice(-400) : text}` : '';
+}
+
+function sideResult(s: Side): SideResult {
+  return {
+    tool: s.tool,
+    argv: s.shown,
+    pid: s.pid ?? null,
+    exitCode: s.exit?.code ?? null,
+    signal: s.exit?.signal ?? null,
+    stderrTail: s.stderr.text(),
+  };
+}
+
+function lostError(s: Side, bytes: number): SshError {
+  const h = s.node.host;
+  const ssh = h?.transport === 'ssh' ? h : { host: '?', port: 0, user: '?' };
+  return new SshError(
+    'SSH_CONNECTION',
+    { node: s.node.name, host: ssh.host, port: ssh.port, user: ssh.user, command: s.tool },
+    `the ${s.role} channel closed without an exit status after ${bytes} bytes (connection lost): outcome unknown`,
+  );
+}
+
+interface Flow {
+  bytes: number;
+  streamEnded: boolean;
+  eofSent: boolean;
+  restoreEarly: boolean;
+  timedOut: boolean;
+  pipeError?: Error;
+}
+
+/**
+ * Streams a dump of `source`, run on the source's host, into a restore of `target`, run on the
+ * target's host, through the bot: dump channel stdout → byte counter → restore channel stdin, with
+ * backpressure and no temporary file. The restore gets its end of input only after the dump exited 0
+ * and its stream ended; otherwise it is killed before its channel is closed. A connection that drops
+ * (a channel without an exit status) is never success. Misconfiguration throws DumpRestoreError.
+ */
+export async function remoteDumpRestore(
+  source: NodeConfig,
+  target: NodeConfig,
+  hosts: RemoteHosts,
+  options: RemoteDumpRestoreOptions,
+): Promise<DumpRestoreResult> {
+  // Placeholder tools: only the arguments and the environment are used, the program is found remotely.
+  const cmds = buildDumpRestore(source, target, options.env, { dump: 'dump', restore: 'restore' });
+  const secrets = [
+    passwordFor(source, options.env),
+    passwordFor(target, options.env),
+    ...(options.secrets ?? []),
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const tools = options.tools ?? REMOTE_TOOLS[source.db.engine];
+  const graceMs = options.killGraceMs ?? 3000;
+  const started = performance.now();
+  const f: Flow = { bytes: 0, streamEnded: false, eofSent: false, restoreEarly: false, timedOut: false };
+
+  const dump = newSide('dump', source, hosts.source, cmds.dump, tools.dump, secrets);
+  const restore = newSide('restore', target, hosts.target, cmds.restore, tools.restore, secrets);
+
+  const timer = setTimeout(() => {
+    f.timedOut = true;
+    void stop(dump, graceMs);
+    void stop(restore, graceMs);
+  }, options.timeoutMs);
+
+  // The restore first: its pid must be known (so that it can be killed) before a byte reaches it.
+  await open(restore, remoteCommand(cmds.restore, tools.restore));
+  await restore.whenPid;
+  if (!restore.spawnError && !restore.closed && !f.timedOut)
+    await open(dump, remoteCommand(cmds.dump, tools.dump));
+  else {
+    // Never started: the restore is already gone (or the time is up).
+    dump.stoppedByUs = true;
+    dump.closed = true;
+    flushHead(dump);
+    dump.markExit();
+    dump.markClosed();
+  }
+  await dump.whenPid;
+  options.onSpawn?.({ dump: dump.pid, restore: restore.pid });
+
+  let handedOver: Promise<void> = Promise.resolve();
+  if (dump.channel && restore.channel && !restore.closed && !f.timedOut) {
+    const dumpChannel = dump.channel;
+    const restoreChannel = restore.channel;
+    dumpChannel.end(); // the dump reads nothing
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        f.bytes += chunk.length;
+        options.onProgress?.(f.bytes);
+        cb(null, chunk);
+      },
+    });
+    // The restore channel never enters the pipeline: pipeline would destroy() it on an error, and
+    // ssh2's destroy() sends EOF first. This sink forwards with backpressure and never ends it.
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        if (restore.closed || restore.exit)
+          return cb(new Error(`the restore on ${target.name} stopped reading`));
+        if (restoreChannel.write(chunk)) return cb();
+        const done = (err?: Error) => {
+          restoreChannel.removeListener('drain', onDrain);
+          restoreChannel.removeListener('close', onClose);
+          cb(err);
+        };
+        const onDrain = () => done();
+        const onClose = () => done(new Error(`the restore channel to ${target.name} closed`));
+        restoreChannel.once('drain', onDrain);
+        restoreChannel.once('close', onClose);
+      },
+    });
+    const piping = pipeline(dumpChannel, counter, sink).then(
+      () => void (f.streamEnded = true),
+      (err: Error) => void (f.pipeError = err),
+    );
+    void restore.whenExit.then(() => {
+      if (f.eofSent || restore.stoppedByUs) return;
+      f.restoreEarly = true;
+      void stop(dump, graceMs);
+    });
+    handedOver = Promise.all([piping, dump.whenClosed]).then(async () => {
+      if (restore.exit || restore.closed) return;
+      if (f.streamEnded && !f.pipeError && succeeded(dump) && !f.timedOut) {
+        f.eofSent = true;
+        restoreChannel.end();
+      } else await stop(restore, graceMs);
+    });
+  } else {
+    // One side never started: the other must not run on alone (and the restore gets no EOF).
+    await Promise.all([stop(dump, graceMs), stop(restore, graceMs)]);
+  }
+
+  await Promise.all([dump.whenClosed, restore.whenClosed]);
+  clearTimeout(timer);
+  await within(handedOver, 1000);
+  // A restore that ended while the dump still ran must not leave the dump running.
+  await Promise.all([stop(dump, graceMs), stop(restore, graceMs)]);
+
+  const ok =
+    !f.timedOut &&
+    !f.restoreEarly &&
+    !f.pipeError &&
+    f.streamEnded &&
+    f.eofSent &&
+    succeeded(dump) &&
+    succeeded(restore);
+  const result: DumpRestoreResult = {
+    ok,
+    bytes: f.bytes,
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+    timedOut: f.timedOut,
+    dump: sideResult(dump),
+    restore: { ...sideResult(restore), stdoutTail: restore.stdout.text() },
+    cause: null,
+    error: null,
+  };
+  if (!ok) {
+    const [cause, error] = explain(f, dump, restore, options.timeoutMs);
+    result.cause = cause;
+    result.error = redact(error, secrets);
+  }
+  return result;
+}
+
+/** One sentence naming the cause first; the other side's fate follows as a consequence. */
+function explain(
+  f: Flow,
+  dump: Side,
+  restore: Side,
+  timeoutMs: number,
+): [DumpRestoreResult['cause'], string] {
+  const d = `dump of ${dump.node.name} (${dump.tool} over SSH)`;
+  const t = `restore into ${restore.node.name} (${restore.tool} over SSH)`;
+  const partial = f.bytes > 0 ? `; ${restore.node.name} may hold a partial restore` : '';
+  const streamed = `${f.bytes} bytes`;
+  const fate = (s: Side) => (s.stoppedByUs ? 'was stopped' : status(s));
+  if (f.timedOut)
+    return [
+      'timeout',
+      `timed out after ${timeoutMs} ms with ${streamed} streamed; stopped the ${d} and the ${t}${partial}`,
+    ];
+  // A dropped connection says nothing about what the remote process did: name it first.
+  for (const s of [dump, restore]) {
+    if (s.lost && !s.stoppedByUs) {
+      const other = s === dump ? restore : dump;
+      const what = s === dump ? d : t;
+      return [
+        s.role,
+        `${what}: SSH connection lost after ${streamed} streamed (${lostError(s, f.bytes).message}); the ${other === dump ? d : t} ${fate(other)}${partial}`,
+      ];
+    }
+    if (s.spawnError) return [s.role, `${s === dump ? d : t} could not be started: ${s.spawnError.message}`];
+  }
+  const restoreFailed = (!succeeded(restore) || f.restoreEarly) && !restore.stoppedByUs;
+  const dumpFailed = !succeeded(dump) && !dump.stoppedByUs;
+  const dumpFirst = !restoreFailed || (dump.exit?.order ?? 0) < (restore.exit?.order ?? 0);
+  const dumpStory = `${d} did not complete: it ${status(dump)} after ${streamed}${lastLines(dump.stderr.text())}`;
+  if (dumpFailed && dumpFirst) return ['dump', `${dumpStory}; the ${t} ${fate(restore)}${partial}`];
+  if (restoreFailed) {
+    const early = f.restoreEarly ? ` before consuming the whole dump (${streamed} streamed)` : '';
+    const why = `it ${status(restore)}${early}${lastLines(restore.stderr.text())}`;
+    return ['restore', `${t} failed: ${why}; the ${d} ${fate(dump)}${partial}`];
+  }
+  if (f.pipeError)
+    return [
+      'stream',
+      `the stream from ${dump.node.name} to ${restore.node.name} broke: ${f.pipeError.message}${partial}`,
+    ];
+  return ['dump', dumpStory];
+}

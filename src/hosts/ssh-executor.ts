@@ -351,6 +351,3 @@ function terminate(channel: ClientChannel): void {
     // already closed
   }
 }
-
-// Re-exported for callers and tests that used them from here.
-export { fingerprint, knownHostKeys, knownHostsName } from './known-hosts';

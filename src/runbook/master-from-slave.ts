@@ -1,9 +1,19 @@
-import { readLastChangelog } from './common-steps';
+import {
+  copyKeyFrom,
+  dropSchema,
+  readLastChangelog,
+  restoreFrom,
+  startService,
+  stopService,
+} from './common-steps';
 import { updateOnInSync, updateReplicatorRow, type ReplicatorProperty } from './in-sync-replicator-settings';
 import type { Runbook, StepTemplate } from './types';
 
+const MASTER = { kind: 'master' } as const;
 const DEDICATED = { kind: 'dedicated-slave' } as const;
 const TO_RESTORE = { kind: 'each-to-restore' } as const;
+/** Seed step 9 on every slave with another number: stop, drop, restore, approved together. */
+const RESTORE_SLAVES = { gate: 'restore-slaves', independent: true };
 
 /** Seed 000 step 9 reads "step 8" on each restored slave: the UPDATEs take that slave's own changelog row. */
 const updateOnRestored = (property: ReplicatorProperty, capture: 'sequenceno' | 'idtag'): StepTemplate =>
@@ -31,14 +41,7 @@ export const masterFromSlave: Runbook = {
   target: 'none',
   reportsReplay: true,
   steps: [
-    {
-      id: 'stop-master',
-      title: 'Stop the Master Live Server',
-      target: { kind: 'master' },
-      action: { kind: 'service', operation: 'stop' },
-      risk: 'destructive',
-      gate: 'stop-master',
-    },
+    stopService('stop-master', 'Stop the Master Live Server', MASTER, { gate: 'stop-master' }),
     {
       id: 'read-slave-sequences',
       title: 'Take the current sequence number of every Slave Live Server',
@@ -56,40 +59,31 @@ export const masterFromSlave: Runbook = {
       risk: 'read',
       check: { kind: 'row-count', max: 0 },
     },
-    {
-      id: 'copy-key-to-master',
-      title:
-        "Copy the dedicated slave's Rijndael key to the master (renamed to the master's database and user)",
-      target: { kind: 'master' },
-      action: { kind: 'file-copy', from: DEDICATED, file: 'rijndael-key' },
-      risk: 'write',
-    },
-    {
-      id: 'copy-key-to-restore',
-      title: "Copy the dedicated slave's Rijndael key to every slave to restore",
-      target: TO_RESTORE,
-      action: { kind: 'file-copy', from: DEDICATED, file: 'rijndael-key' },
-      risk: 'write',
-      independent: true,
-    },
-    {
-      id: 'drop-master-schema',
-      title: 'Delete the full Master Live Server database schema',
-      target: { kind: 'master' },
-      action: { kind: 'drop-schema' },
-      risk: 'destructive',
+    copyKeyFrom(
+      'copy-key-to-master',
+      "Copy the dedicated slave's Rijndael key to the master (renamed to the master's database and user)",
+      MASTER,
+      DEDICATED,
+    ),
+    copyKeyFrom(
+      'copy-key-to-restore',
+      "Copy the dedicated slave's Rijndael key to every slave to restore",
+      TO_RESTORE,
+      DEDICATED,
+      { independent: true },
+    ),
+    dropSchema('drop-master-schema', 'Delete the full Master Live Server database schema', MASTER, {
       gate: 'restore-master',
-    },
-    {
-      // The dump is an online backup (pg_dump snapshot, mysqldump --single-transaction): the
-      // dedicated slave "needs not to be stopped".
-      id: 'restore-master',
-      title: "Import the dedicated slave's backup into the Master Live Server database",
-      target: { kind: 'master' },
-      action: { kind: 'dump-restore', from: DEDICATED },
-      risk: 'destructive',
-      gate: 'restore-master',
-    },
+    }),
+    // The dump is an online backup (pg_dump snapshot, mysqldump --single-transaction): the
+    // dedicated slave "needs not to be stopped".
+    restoreFrom(
+      'restore-master',
+      "Import the dedicated slave's backup into the Master Live Server database",
+      MASTER,
+      DEDICATED,
+      { gate: 'restore-master' },
+    ),
     readLastChangelog(
       'read-master-changelog',
       'On the Master Live Server, fetch the last changelog entry (note sequenceno and idtag)',
@@ -99,33 +93,20 @@ export const masterFromSlave: Runbook = {
     updateOnInSync('replicator_local', 'sequenceno'),
     updateOnInSync('replicator_tag', 'idtag'),
     // Seed step 9: "execute the steps 5., 6., and 8." on every slave with another number.
-    {
-      id: 'stop-restored-slave',
-      title: 'Stop every Slave Live Server to restore',
-      target: TO_RESTORE,
-      action: { kind: 'service', operation: 'stop' },
-      risk: 'destructive',
-      independent: true,
-      gate: 'restore-slaves',
-    },
-    {
-      id: 'drop-restored-schema',
-      title: 'Delete the full database schema of every Slave Live Server to restore',
-      target: TO_RESTORE,
-      action: { kind: 'drop-schema' },
-      risk: 'destructive',
-      independent: true,
-      gate: 'restore-slaves',
-    },
-    {
-      id: 'restore-slave',
-      title: "Import the dedicated slave's backup into every Slave Live Server to restore",
-      target: TO_RESTORE,
-      action: { kind: 'dump-restore', from: DEDICATED },
-      risk: 'destructive',
-      independent: true,
-      gate: 'restore-slaves',
-    },
+    stopService('stop-restored-slave', 'Stop every Slave Live Server to restore', TO_RESTORE, RESTORE_SLAVES),
+    dropSchema(
+      'drop-restored-schema',
+      'Delete the full database schema of every Slave Live Server to restore',
+      TO_RESTORE,
+      RESTORE_SLAVES,
+    ),
+    restoreFrom(
+      'restore-slave',
+      "Import the dedicated slave's backup into every Slave Live Server to restore",
+      TO_RESTORE,
+      DEDICATED,
+      RESTORE_SLAVES,
+    ),
     {
       ...readLastChangelog(
         'read-restored-changelog',
@@ -137,20 +118,9 @@ export const masterFromSlave: Runbook = {
     updateOnRestored('replicator_remote', 'sequenceno'),
     updateOnRestored('replicator_local', 'sequenceno'),
     updateOnRestored('replicator_tag', 'idtag'),
-    {
-      id: 'start-master',
-      title: 'Restart the Master Live Server',
-      target: { kind: 'master' },
-      action: { kind: 'service', operation: 'start' },
-      risk: 'write',
-    },
-    {
-      id: 'start-restored-slave',
-      title: 'Restart every restored Slave Live Server',
-      target: TO_RESTORE,
-      action: { kind: 'service', operation: 'start' },
-      risk: 'write',
+    startService('start-master', 'Restart the Master Live Server', MASTER),
+    startService('start-restored-slave', 'Restart every restored Slave Live Server', TO_RESTORE, {
       independent: true,
-    },
+    }),
   ],
 };

@@ -1,3 +1,4 @@
+import { copyKeyFrom, dropSchema, restoreFrom, startService, stopService } from './common-steps';
 import { slaveFromMasterSqlSteps } from './slave-from-master-sql';
 import type { Runbook } from './types';
 
@@ -10,6 +11,9 @@ import type { Runbook } from './types';
  * master" does not apply: our dumps are online backups (pg_dump takes one snapshot, mysqldump
  * runs with --single-transaction), so the master keeps running and nothing needs restarting.
  */
+const TARGET = { kind: 'target' } as const;
+const MASTER = { kind: 'master' } as const;
+
 export const slaveFromMaster: Runbook = {
   name: 'slave-from-master',
   flavour: 'coremedia',
@@ -17,44 +21,26 @@ export const slaveFromMaster: Runbook = {
   source: '001_e64b92dbc0342d9e.txt',
   target: 'slave',
   steps: [
-    {
-      id: 'stop-slave',
-      title: 'Stop the Slave Live Server',
-      target: { kind: 'target' },
-      action: { kind: 'service', operation: 'stop' },
-      risk: 'destructive',
-      gate: 'stop-slave',
-    },
-    {
-      id: 'copy-key',
-      title: "Copy the master's Rijndael key to the slave (renamed to the slave's database and user)",
-      target: { kind: 'target' },
-      action: { kind: 'file-copy', from: { kind: 'master' }, file: 'rijndael-key' },
-      risk: 'write',
-    },
-    {
-      id: 'drop-schema',
-      title: 'Delete the full Slave Live Server database schema',
-      target: { kind: 'target' },
-      action: { kind: 'drop-schema' },
-      risk: 'destructive',
+    stopService('stop-slave', 'Stop the Slave Live Server', TARGET, { gate: 'stop-slave' }),
+    copyKeyFrom(
+      'copy-key',
+      "Copy the master's Rijndael key to the slave (renamed to the slave's database and user)",
+      TARGET,
+      MASTER,
+    ),
+    dropSchema('drop-schema', 'Delete the full Slave Live Server database schema', TARGET, {
       gate: 'restore-slave',
-    },
-    {
-      id: 'restore',
-      title: "Restore the Slave Live Server database with the master's backup",
-      target: { kind: 'target' },
-      action: { kind: 'dump-restore', from: { kind: 'master' } },
-      risk: 'destructive',
-      gate: 'restore-slave',
-    },
+    }),
+    restoreFrom(
+      'restore',
+      "Restore the Slave Live Server database with the master's backup",
+      TARGET,
+      MASTER,
+      {
+        gate: 'restore-slave',
+      },
+    ),
     ...slaveFromMasterSqlSteps,
-    {
-      id: 'start-slave',
-      title: 'Restart the Slave Live Server',
-      target: { kind: 'target' },
-      action: { kind: 'service', operation: 'start' },
-      risk: 'write',
-    },
+    startService('start-slave', 'Restart the Slave Live Server', TARGET),
   ],
 };

@@ -1,3 +1,4 @@
+import { explainStream, succeeded, type ProcessOutcome } from './outcome';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
@@ -46,7 +47,7 @@ export interface DumpRestoreResult {
   error: string | null;
 }
 
-interface Child {
+interface Child extends ProcessOutcome {
   cmd: ToolCommand;
   proc: ChildProcess;
   stderr: OutputTail;
@@ -102,22 +103,6 @@ function stop(child: Child, graceMs: number): void {
   child.killTimer = setTimeout(() => {
     if (!child.exit) child.proc.kill('SIGKILL');
   }, graceMs);
-}
-
-const succeeded = (c: Child): boolean => !c.spawnError && c.exit?.code === 0;
-
-function status(c: Child): string {
-  if (c.spawnError) return `could not be started (${c.spawnError.message})`;
-  if (c.exit?.signal) return `was killed by ${c.exit.signal}`;
-  return `exited with code ${c.exit?.code ?? 'unknown'}`;
-}
-
-/** The lines that say what went wrong (pg_restore follows an error with the whole failed statement). */
-function lastLines(tail: string): string {
-  const lines = tail.split('\n').filter((l) => l.trim() !== '');
-  const errors = lines.filter((l) => /error|fatal|denied|fail|unknown|not exist/i.test(l));
-  const text = (errors.length > 0 ? errors : lines).slice(-2).join(' | ');
-  return text ? `: ${text.length > 400 ? '…' + text.slice(-400) : text}` : '';
 }
 
 function side(c: Child): SideResult {
@@ -247,37 +232,22 @@ type Outcome = Flow & {
 
 type Cause = DumpRestoreResult['cause'];
 
-/** One sentence naming the cause first; the other side's fate follows as a consequence. */
 function explain(o: Outcome, r: DumpRestoreResult): [Cause, string] {
-  const d = `dump of ${o.source.name} (${o.dump.cmd.tool})`;
-  const t = `restore into ${o.target.name} (${o.restore.cmd.tool})`;
-  const partial = o.bytes > 0 ? `; ${o.target.name} may hold a partial restore` : '';
-  const streamed = `${o.bytes} bytes`;
-  if (o.timedOut)
-    return [
-      'timeout',
-      `timed out after ${o.timeoutMs} ms with ${streamed} streamed; stopped the ${d} and the ${t}${partial}`,
-    ];
-  const restoreFailed = (!succeeded(o.restore) || o.restoreEarly) && !o.restore.stoppedByUs;
-  // A dump that died of SIGPIPE lost its reader: the restore's failure is the cause.
-  const brokenPipe = restoreFailed && o.dump.exit?.signal === 'SIGPIPE';
-  const dumpFailed = !succeeded(o.dump) && !o.dump.stoppedByUs && !brokenPipe;
-  const dumpFirst = !restoreFailed || (o.dump.exit?.order ?? 0) < (o.restore.exit?.order ?? 0);
-  const dumpFate = o.dump.stoppedByUs || !o.dump.exit ? 'was stopped' : status(o.dump);
-  const restoreFate = o.restore.stoppedByUs ? 'was stopped' : status(o.restore);
-  const dumpStory = `${d} did not complete: it ${status(o.dump)} after ${streamed}${lastLines(r.dump.stderrTail)}`;
-  if (dumpFailed && dumpFirst) return ['dump', `${dumpStory}; the ${t} ${restoreFate}${partial}`];
-  if (restoreFailed) {
-    const early = o.restoreEarly ? ` before consuming the whole dump (${streamed} streamed)` : '';
-    const why = `it ${status(o.restore)}${early}${lastLines(r.restore.stderrTail)}`;
-    return ['restore', `${t} failed: ${why}; the ${d} ${dumpFate}${partial}`];
-  }
-  if (o.pipeError)
-    return [
-      'stream',
-      `the stream from ${o.source.name} to ${o.target.name} broke: ${o.pipeError.message}${partial}`,
-    ];
-  return ['dump', dumpStory];
+  return explainStream(
+    o,
+    {
+      label: `dump of ${o.source.name} (${o.dump.cmd.tool})`,
+      node: o.source.name,
+      outcome: o.dump,
+      stderrTail: r.dump.stderrTail,
+    },
+    {
+      label: `restore into ${o.target.name} (${o.restore.cmd.tool})`,
+      node: o.target.name,
+      outcome: o.restore,
+      stderrTail: r.restore.stderrTail,
+    },
+  );
 }
 
 /** The result as the run engine records and posts it. */

@@ -1,3 +1,4 @@
+import { explainStream, status, succeeded, type ProcessOutcome } from './outcome';
 import { performance } from 'node:perf_hooks';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,7 +61,7 @@ export function remoteCommand(cmd: ToolCommand, candidates: readonly string[]): 
 
 const PID_LINE = /(^|\n)recover-pid:(\d+):([^\n]*)\n/;
 
-interface Side {
+interface Side extends ProcessOutcome {
   role: 'dump' | 'restore';
   node: NodeConfig;
   exec: SshExecutor;
@@ -219,22 +220,6 @@ function stop(s: Side, graceMs: number): Promise<void> {
     if (!(await within(s.whenClosed, 1000))) settle(s);
   })();
   return s.stopping;
-}
-
-const succeeded = (s: Side): boolean => !s.spawnError && !s.lost && s.exit?.code === 0;
-
-function status(s: Side): string {
-  if (s.spawnError) return `could not be started (${s.spawnError.message})`;
-  if (s.lost) return 'ended without an exit status (SSH connection lost: outcome unknown)';
-  if (s.exit?.signal) return `was killed by ${s.exit.signal}`;
-  return `exited with code ${s.exit?.code ?? 'unknown'}`;
-}
-
-function lastLines(tail: string): string {
-  const lines = tail.split('\n').filter((l) => l.trim() !== '');
-  const errors = lines.filter((l) => /error|fatal|denied|fail|unknown|not exist|not found/i.test(l));
-  const text = (errors.length > 0 ? errors : lines).slice(-2).join(' | ');
-  return text ? `: ${text.length > 400 ? '…' + text.slice(-400) : text}` : '';
 }
 
 function sideResult(s: Side): SideResult {
@@ -400,7 +385,7 @@ export async function remoteDumpRestore(
   return result;
 }
 
-/** One sentence naming the cause first; the other side's fate follows as a consequence. */
+/** The shared explanation (outcome.ts), after what only SSH has: a connection lost or a side that never started. */
 function explain(
   f: Flow,
   dump: Side,
@@ -409,40 +394,27 @@ function explain(
 ): [DumpRestoreResult['cause'], string] {
   const d = `dump of ${dump.node.name} (${dump.tool} over SSH)`;
   const t = `restore into ${restore.node.name} (${restore.tool} over SSH)`;
+  const shared = () =>
+    explainStream(
+      { ...f, timeoutMs },
+      { label: d, node: dump.node.name, outcome: dump, stderrTail: dump.stderr.text() },
+      { label: t, node: restore.node.name, outcome: restore, stderrTail: restore.stderr.text() },
+    );
+  if (f.timedOut) return shared();
   const partial = f.bytes > 0 ? `; ${restore.node.name} may hold a partial restore` : '';
-  const streamed = `${f.bytes} bytes`;
   const fate = (s: Side) => (s.stoppedByUs ? 'was stopped' : status(s));
-  if (f.timedOut)
-    return [
-      'timeout',
-      `timed out after ${timeoutMs} ms with ${streamed} streamed; stopped the ${d} and the ${t}${partial}`,
-    ];
   // A dropped connection says nothing about what the remote process did: name it first.
   for (const s of [dump, restore]) {
+    const what = s === dump ? d : t;
     if (s.lost && !s.stoppedByUs) {
       const other = s === dump ? restore : dump;
-      const what = s === dump ? d : t;
+      const lost = lostError(s, f.bytes).message;
       return [
         s.role,
-        `${what}: SSH connection lost after ${streamed} streamed (${lostError(s, f.bytes).message}); the ${other === dump ? d : t} ${fate(other)}${partial}`,
+        `${what}: SSH connection lost after ${f.bytes} bytes streamed (${lost}); the ${other === dump ? d : t} ${fate(other)}${partial}`,
       ];
     }
-    if (s.spawnError) return [s.role, `${s === dump ? d : t} could not be started: ${s.spawnError.message}`];
+    if (s.spawnError) return [s.role, `${what} could not be started: ${s.spawnError.message}`];
   }
-  const restoreFailed = (!succeeded(restore) || f.restoreEarly) && !restore.stoppedByUs;
-  const dumpFailed = !succeeded(dump) && !dump.stoppedByUs;
-  const dumpFirst = !restoreFailed || (dump.exit?.order ?? 0) < (restore.exit?.order ?? 0);
-  const dumpStory = `${d} did not complete: it ${status(dump)} after ${streamed}${lastLines(dump.stderr.text())}`;
-  if (dumpFailed && dumpFirst) return ['dump', `${dumpStory}; the ${t} ${fate(restore)}${partial}`];
-  if (restoreFailed) {
-    const early = f.restoreEarly ? ` before consuming the whole dump (${streamed} streamed)` : '';
-    const why = `it ${status(restore)}${early}${lastLines(restore.stderr.text())}`;
-    return ['restore', `${t} failed: ${why}; the ${d} ${fate(dump)}${partial}`];
-  }
-  if (f.pipeError)
-    return [
-      'stream',
-      `the stream from ${dump.node.name} to ${restore.node.name} broke: ${f.pipeError.message}${partial}`,
-    ];
-  return ['dump', dumpStory];
+  return shared();
 }

@@ -16,28 +16,33 @@ interface ButtonArgs {
 
 type Clicked = { user: string; channel: string; messageTs: string };
 
+/** A click as Slack or the chat shell delivers it: who, where, which button, what it carried. */
+export interface ButtonClick extends Clicked {
+  actionId: string;
+  value: string;
+}
+type Respond = (message: Parameters<RespondFn>[0]) => Promise<unknown>;
+export type ClickHandler = (click: ButtonClick, respond: Respond) => Promise<void>;
+
 /**
- * A button: ack at once, read the value (data, re-validated — never trusted: the worker checks the
- * engine's rules again), enqueue. The same click delivered twice (or a double click) is one job.
+ * A button: read the value (data, re-validated — never trusted: the worker checks the engine's
+ * rules again), enqueue. The same click delivered twice (or a double click) is one job.
  */
 function button<S extends z.ZodType, N extends SlackJobName>(
   deps: CommandDeps,
   job: N,
   value: S,
   toJob: (v: z.infer<S>, clicked: Clicked, deps: CommandDeps) => SlackJob<N>,
-) {
-  return async function onButton({ ack, body, action, respond }: ButtonArgs): Promise<void> {
-    await ack();
-    const ctx = { deps, respond: (m: Parameters<RespondFn>[0]) => respond(m) };
-    const channel = body.channel?.id;
+): ClickHandler {
+  return async function onClick(click, respond) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(action.value ?? '');
+      parsed = JSON.parse(click.value);
     } catch {
       parsed = undefined;
     }
     const v = value.safeParse(parsed);
-    if (!channel || !v.success) {
+    if (!click.channel || !v.success) {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
@@ -45,13 +50,30 @@ function button<S extends z.ZodType, N extends SlackJobName>(
       });
       return;
     }
-    const clicked = { user: body.user.id, channel, messageTs: body.container?.message_ts ?? '' };
-    await enqueueFor(ctx, job, toJob(v.data, clicked, deps), [
-      body.user.id,
-      clicked.messageTs,
-      action.action_id,
-      action.value ?? '',
+    const { actionId, value: raw, ...clicked } = click;
+    await enqueueFor({ deps, respond }, job, toJob(v.data, clicked, deps), [
+      click.user,
+      click.messageTs,
+      actionId,
+      raw,
     ]);
+  };
+}
+
+/** The Bolt listener around a click handler: ack at once, then the same path as the shell's clicks. */
+function boltListener(onClick: ClickHandler) {
+  return async function onButton({ ack, body, action, respond }: ButtonArgs): Promise<void> {
+    await ack();
+    await onClick(
+      {
+        user: body.user.id,
+        channel: body.channel?.id ?? '',
+        messageTs: body.container?.message_ts ?? '',
+        actionId: action.action_id,
+        value: action.value ?? '',
+      },
+      (m) => respond(m),
+    );
   };
 }
 
@@ -66,7 +88,7 @@ const DecideValue = z.object({
   choice: z.enum(['retry', 'mark-done', 'abort']),
 });
 
-export function buttonListeners(deps: CommandDeps): Record<ActionId, ReturnType<typeof button>> {
+export function buttonClicks(deps: CommandDeps): Record<ActionId, ClickHandler> {
   const at = (c: Clicked) => ({ channel: c.channel, user: c.user });
   return {
     [ACTION.refreshStatus]: button(deps, 'status', Topology, (v, c) => ({ ...at(c), topology: v.topology })),
@@ -84,5 +106,13 @@ export function buttonListeners(deps: CommandDeps): Record<ActionId, ReturnType<
     })),
     [ACTION.abortRun]: button(deps, 'abort', RunValue, (v, c) => ({ ...at(c), runId: v.runId })),
     [ACTION.decide]: button(deps, 'decide', DecideValue, (v, c) => ({ ...at(c), ...v })),
-  } as Record<ActionId, ReturnType<typeof button>>;
+  } as Record<ActionId, ClickHandler>;
+}
+
+export function buttonListeners(deps: CommandDeps): Record<ActionId, ReturnType<typeof boltListener>> {
+  const clicks = buttonClicks(deps);
+  return Object.fromEntries(Object.entries(clicks).map(([id, c]) => [id, boltListener(c)])) as Record<
+    ActionId,
+    ReturnType<typeof boltListener>
+  >;
 }

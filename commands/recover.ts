@@ -28,24 +28,29 @@ export function recoverCommand(deps: CommandDeps) {
       ack: (message) => ack(message ? { response_type: 'ephemeral', ...message } : undefined),
       respond: (message) => respond(message),
     };
-    const parsed = parseSlashText(ctx.text, deps.config, deps.runbookNames);
-    if (!parsed.ok) return ctx.ack(errorMessage(parsed.problem, parsed.hint));
-    const req = parsed.request;
-    switch (req.kind) {
-      case 'help':
-        return helpCommand(ctx);
-      case 'status':
-        return statusCommand(ctx, req);
-      case 'plan':
-        return planCommand(ctx, req);
-      case 'run':
-        return runCommand(ctx, req);
-      case 'abort':
-        return abortCommand(ctx, req);
-      case 'runs':
-        return runsCommand(ctx, req);
-      case 'timeline':
-        return timelineCommand(ctx, req);
-    }
+    await dispatchSlash(ctx);
   };
+}
+
+/** Parse the text and hand it to its subcommand: Slack and the chat shell come in here alike. */
+export async function dispatchSlash(ctx: SlashContext): Promise<void> {
+  const parsed = parseSlashText(ctx.text, ctx.deps.config, ctx.deps.runbookNames);
+  if (!parsed.ok) return ctx.ack(errorMessage(parsed.problem, parsed.hint));
+  const req = parsed.request;
+  switch (req.kind) {
+    case 'help':
+      return helpCommand(ctx);
+    case 'status':
+      return statusCommand(ctx, req);
+    case 'plan':
+      return planCommand(ctx, req);
+    case 'run':
+      return runCommand(ctx, req);
+    case 'abort':
+      return abortCommand(ctx, req);
+    case 'runs':
+      return runsCommand(ctx, req);
+    case 'timeline':
+      return timelineCommand(ctx, req);
+  }
 }

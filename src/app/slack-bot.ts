@@ -6,7 +6,7 @@ import type { RecoverConfig } from '../config/topology';
 import { redisOptionsFromUrl } from '../engine/redis-options';
 import { closeWorker } from '../engine/worker';
 import type { EngineEvent } from '../engine/types';
-import { runbookNames, RUNBOOKS } from '../runbook/registry';
+import { runbookNames, runbookNamesFor } from '../runbook/registry';
 import { SlackGroupDirectory } from '../slack/group-directory';
 import { createSlackJobs, SLACK_QUEUE } from '../slack/jobs';
 import { SlackNotifier } from '../slack/notifier';
@@ -67,14 +67,10 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
   });
   forward.to = notifier;
 
-  const flavourRunbooks = (flavour: string) =>
-    Object.values(RUNBOOKS)
-      .filter((r) => r.flavour === flavour)
-      .map((r) => r.name);
   runtime.startWorker({ ...o.workerTimings, onError });
   const slackWorker = new Worker(
     SLACK_QUEUE,
-    createSlackProcessor({ engine: runtime.deps, outbox, threads, runbookNames: flavourRunbooks }),
+    createSlackProcessor({ engine: runtime.deps, outbox, threads, runbookNames: runbookNamesFor }),
     {
       connection: redisOptionsFromUrl(o.redisUrl, { maxRetriesPerRequest: null }),
       prefix: o.prefix,

@@ -1,5 +1,7 @@
 export interface CliContext {
   env: NodeJS.ProcessEnv;
+  /** The chat shell reads its lines here; a TTY gets a prompt, anything else is a script. */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   defaultConfigFile: string;

@@ -8,6 +8,8 @@ import type { CliContext } from './context';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './exit-codes';
 import { registerBot } from './bot-command';
 import { registerEngineCommands } from './engine-commands';
+import { registerDemo } from './demo-command';
+import { registerShell } from './shell-command';
 import { registerStatus } from './status-command';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -18,6 +20,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerStatus(program, ctx);
   registerEngineCommands(program, ctx);
   registerBot(program, ctx);
+  registerShell(program, ctx);
+  registerDemo(program, ctx);
   return program;
 }
 
@@ -51,6 +55,7 @@ function reportError(err: unknown, ctx: CliContext): number {
 export function processContext(): CliContext {
   return {
     env: processEnv(),
+    stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     defaultConfigFile: defaultConfigFile(),

@@ -69,3 +69,13 @@ export function slackEnv(env: NodeJS.ProcessEnv = process.env): Record<string, s
     SLACK_API_URL: env.SLACK_API_URL,
   };
 }
+
+/** Who the chat shell acts as until `/as` says otherwise. */
+export function shellUser(env: NodeJS.ProcessEnv = process.env): string {
+  return env.RECOVER_USER ?? env.USER ?? 'operator';
+}
+
+/** REDIS_URL only when the user set it (the demo starts its own Redis otherwise). */
+export function demoRedisUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.REDIS_URL || undefined;
+}

@@ -16,6 +16,8 @@ export function jobId(...parts: (string | number)[]): string {
 export interface RunQueue {
   /** Enqueue the next piece of a run; the same (run, stage, reason) enqueued twice makes one job. */
   advance(runId: string, stage: number, reason: string): Promise<void>;
+  /** Jobs waiting, delayed or running: 0 when no run is moving (the chat shell waits for that). */
+  pending(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,10 @@ export function createRunQueue(
         { runId, stage, reason },
         { jobId: jobId('advance', runId, `s${stage}`, reason) },
       );
+    },
+    async pending() {
+      const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+      return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     close: () => queue.close(),
   };

@@ -20,3 +20,10 @@ export function getRunbook(name: string): Runbook | undefined {
 export function runbookNames(): string[] {
   return Object.keys(RUNBOOKS).sort();
 }
+
+/** The runbooks that apply to a topology of this flavour (offered under a status message). */
+export function runbookNamesFor(flavour: string): string[] {
+  return Object.values(RUNBOOKS)
+    .filter((r) => r.flavour === flavour)
+    .map((r) => r.name);
+}

@@ -10,12 +10,12 @@ import { topologyOf } from '../engine/deps';
 import { errorMessage, planMessage, statusMessage } from './blocks';
 import { codeBlock } from './blocks/limits';
 import type { SlackJob } from './jobs';
-import type { SlackOutbox } from './outbox';
+import type { MessageSink } from './outbox';
 import type { RunThreads } from './run-threads';
 
 export interface SlackHandlerDeps {
   engine: EngineDeps;
-  outbox: SlackOutbox;
+  outbox: MessageSink;
   threads: RunThreads;
   runbookNames: (flavour: string) => string[];
 }

@@ -10,11 +10,11 @@ import {
   stepResultReply,
 } from './blocks';
 import { codeBlock } from './blocks/limits';
-import type { SlackOutbox } from './outbox';
+import type { MessageSink } from './outbox';
 import type { RunThreads } from './run-threads';
 
 export interface SlackNotifierDeps {
-  outbox: SlackOutbox;
+  outbox: MessageSink;
   threads: RunThreads;
   ledger: RunLedger;
   clock: () => Date;
@@ -53,7 +53,7 @@ export class SlackNotifier implements Notifier {
     const thread = await this.deps.threads.get(event.run.id);
     if (!thread) return; // started from a terminal: nothing to say in Slack
     const { outbox, threads } = this.deps;
-    const reply = (message: Parameters<SlackOutbox['post']>[1]) =>
+    const reply = (message: Parameters<MessageSink['post']>[1]) =>
       outbox.post(thread.channel, message, thread.ts ?? undefined);
 
     switch (event.type) {

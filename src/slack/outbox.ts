@@ -72,9 +72,18 @@ interface Lane {
   timer?: NodeJS.Timeout;
 }
 
+/** Where messages go: Slack through the outbox, or the terminal in the local chat shell. */
+export interface MessageSink {
+  post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
+  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
+  drain(): Promise<void>;
+  close(): void;
+}
+
 const METHOD = { post: 'chat.postMessage', update: 'chat.update', ephemeral: 'chat.postEphemeral' } as const;
 
-export class SlackOutbox {
+export class SlackOutbox implements MessageSink {
   private readonly lanes = new Map<string, Lane>();
   private readonly minIntervalMs: number;
   private readonly maxRetryAfterMs: number;

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { runChatShell } from '../app/chat-shell';
+import { redisPrefix, serviceUrls, shellUser, workerTimings } from '../config/env';
+import type { CliContext } from './context';
+import { configFrom, type ConfigOption } from './runtime';
+
+export function registerShell(program: Command, ctx: CliContext): void {
+  program
+    .command('shell')
+    .description(
+      'the local chat shell: the Slack commands and buttons in a terminal (also when Slack is down)',
+    )
+    .option('-c, --config <file>', 'topology file (default: $RECOVER_CONFIG or ./recover.yaml)')
+    .option('--as <user>', 'who you are to begin with (default: $RECOVER_USER or $USER); /as NAME switches')
+    .option('--no-worker', 'do not run steps here (a `recover worker` or the bot shares the Redis)')
+    .action(async function shellAction(opts: ConfigOption & { as?: string; worker: boolean }) {
+      const config = configFrom(opts, ctx);
+      await runChatShell({
+        config,
+        redisUrl: serviceUrls(ctx.env).redisUrl,
+        prefix: redisPrefix(ctx.env),
+        env: ctx.env,
+        user: opts.as ?? shellUser(ctx.env),
+        input: ctx.stdin,
+        output: ctx.stdout,
+        interactive: ctx.stdin.isTTY === true,
+        worker: opts.worker,
+        workerTimings: workerTimings(ctx.env),
+      });
+    });
+}

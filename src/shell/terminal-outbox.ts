@@ -1,0 +1,85 @@
+import type { SlackMessage } from '../slack/blocks/types';
+import type { MessageSink } from '../slack/outbox';
+import { renderMessage, type ShellButton } from './render-message';
+
+/** A button on screen: its number is what the user types to click it. */
+export interface Choice extends ShellButton {
+  number: number;
+  /** The message it belongs to (what Slack calls the message ts). */
+  ts: string;
+}
+
+interface Shown {
+  lines: string[];
+  buttons: ShellButton[];
+  threadTs?: string;
+}
+
+/**
+ * The chat shell's Slack: messages become text on the terminal, buttons numbered choices. An
+ * update prints only the lines that changed (Slack would redraw the message in place), and
+ * replaces that message's choices: a button removed in Slack can no longer be clicked here.
+ */
+export class TerminalOutbox implements MessageSink {
+  private readonly shown = new Map<string, Shown>();
+  private readonly choices = new Map<number, Choice>();
+  private nextMessage = 1;
+  private nextChoice = 1;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  async post(_channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }> {
+    const ts = `m${this.nextMessage++}`;
+    const { lines, buttons } = renderMessage(message);
+    this.shown.set(ts, { lines, buttons, ...(threadTs ? { threadTs } : {}) });
+    const indent = threadTs ? '  │ ' : '';
+    const head = threadTs ? `  ↳ [${ts} in ${threadTs}]` : `[${ts}]`;
+    this.print([head, ...lines.map((l) => indent + l), ...this.offer(ts, buttons, indent)]);
+    return { ts };
+  }
+
+  async update(_channel: string, ts: string, message: SlackMessage): Promise<void> {
+    const before = this.shown.get(ts);
+    const { lines, buttons } = renderMessage(message);
+    this.shown.set(ts, { lines, buttons, ...(before?.threadTs ? { threadTs: before.threadTs } : {}) });
+    const old = new Set(before?.lines ?? []);
+    const changed = lines.filter((l) => !old.has(l));
+    // The same buttons keep their numbers; changed buttons replace the old choices.
+    const sameButtons = JSON.stringify(buttons) === JSON.stringify(before?.buttons ?? []);
+    if (!sameButtons) for (const [n, c] of this.choices) if (c.ts === ts) this.choices.delete(n);
+    const offered = sameButtons ? [] : this.offer(ts, buttons, '  ');
+    if (changed.length === 0 && offered.length === 0) return;
+    this.print([`  ✎ [${ts}] updated:`, ...changed.map((l) => `  ${l}`), ...offered]);
+  }
+
+  async ephemeral(_channel: string, user: string, message: SlackMessage): Promise<void> {
+    const { lines } = renderMessage(message);
+    this.print([`(only ${user} sees this)`, ...lines.map((l) => `  ${l}`)]);
+  }
+
+  async drain(): Promise<void> {}
+
+  close(): void {}
+
+  /** A choice by number, or the newest button whose label matches (case-insensitive). */
+  choice(ref: string): Choice | undefined {
+    const n = Number(ref);
+    if (Number.isInteger(n) && n > 0) return this.choices.get(n);
+    const label = ref.trim().toLowerCase();
+    return [...this.choices.values()].reverse().find((c) => c.label.toLowerCase() === label);
+  }
+
+  private offer(ts: string, buttons: ShellButton[], indent: string): string[] {
+    if (buttons.length === 0) return [];
+    const items = buttons.map((b) => {
+      const number = this.nextChoice++;
+      this.choices.set(number, { ...b, number, ts });
+      return `[${number}] ${b.label}`;
+    });
+    return [`${indent}  ${items.join('   ')}`];
+  }
+
+  private print(lines: string[]): void {
+    this.write(lines.join('\n') + '\n');
+  }
+}

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { App, LogLevel } from '@slack/bolt';
 import { Worker } from 'bullmq';
 import { registerCommands } from '../../commands';
@@ -25,6 +26,8 @@ export interface SlackBotOptions {
   log: Logger;
   /** Pace of posts per channel; Slack allows about one a second. */
   minPostIntervalMs?: number;
+  /** Touched every 10 s while Slack and Redis answer: what `recover health` reads. */
+  heartbeatFile?: string;
   /** Worker lock timings (short in tests). */
   workerTimings?: { lockDurationMs?: number; stalledIntervalMs?: number };
 }
@@ -110,12 +113,14 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
   if (o.settings.SLACK_MODE === 'http') await app.start(o.settings.PORT);
   else await app.start();
   o.log.info({ mode: o.settings.SLACK_MODE }, 'Recover is listening to Slack');
+  const heartbeat = o.heartbeatFile ? startHeartbeat(o.heartbeatFile, runtime) : undefined;
 
   return {
     app,
     runtime,
     notifier,
     async stop() {
+      clearInterval(heartbeat);
       await app.stop();
       await closeWorker(slackWorker, 5_000);
       await jobs.close();
@@ -124,4 +129,17 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
       await runtime.close();
     },
   };
+}
+
+/** A beat only when Redis answers: a bot that lost its queue is not healthy, whatever Slack says. */
+function startHeartbeat(file: string, runtime: EngineRuntime): NodeJS.Timeout {
+  const beat = () =>
+    runtime.redis
+      .ping()
+      .then(() => writeFile(file, new Date().toISOString() + '\n'))
+      .catch(() => undefined);
+  void beat();
+  const timer = setInterval(beat, 10_000);
+  timer.unref();
+  return timer;
 }

@@ -1,12 +1,38 @@
 import type { Command } from 'commander';
-import { logLevel, redisPrefix, serviceUrls, slackEnv, workerTimings } from '../config/env';
+import { heartbeatFile, logLevel, redisPrefix, serviceUrls, slackEnv, workerTimings } from '../config/env';
 import { startSlackBot } from '../app/slack-bot';
 import { parseSlackSettings } from '../slack/settings';
 import { createLogger } from '../util/logger';
 import type { CliContext } from './context';
+import { EXIT_FAILURE, UsageError } from './exit-codes';
+import { stat } from 'node:fs/promises';
 import { configFrom, type ConfigOption } from './runtime';
 
 export function registerBot(program: Command, ctx: CliContext): void {
+  program
+    .command('health')
+    .description("exit 0 when the bot's heartbeat file is fresh (the container health check)")
+    .option('--file <path>', 'heartbeat file (default: $RECOVER_HEARTBEAT_FILE)')
+    .option('--max-age <seconds>', 'oldest heartbeat that counts as healthy', '60')
+    .action(async function healthAction(opts: { file?: string; maxAge: string }) {
+      const file = opts.file ?? heartbeatFile(ctx.env);
+      if (!file) throw new UsageError('no heartbeat file: set RECOVER_HEARTBEAT_FILE or pass --file');
+      const age = await stat(file).then(
+        (s) => (Date.now() - s.mtimeMs) / 1000,
+        () => null,
+      );
+      if (age !== null && age <= Number(opts.maxAge)) {
+        ctx.stdout.write(`healthy: heartbeat ${age.toFixed(0)} s old\n`);
+        return;
+      }
+      ctx.stderr.write(
+        age === null
+          ? `unhealthy: no heartbeat at ${file}\n`
+          : `unhealthy: heartbeat ${age.toFixed(0)} s old\n`,
+      );
+      ctx.exitCode = EXIT_FAILURE;
+    });
+
   program
     .command('bot')
     .description('run the Slack app (Socket Mode by default, HTTP with SLACK_MODE=http) with its workers')
@@ -24,6 +50,7 @@ export function registerBot(program: Command, ctx: CliContext): void {
         env: ctx.env,
         log,
         workerTimings: workerTimings(ctx.env),
+        heartbeatFile: heartbeatFile(ctx.env),
       });
       const signal = await ctx.untilSignal();
       log.info({ signal }, 'stopping');

@@ -79,3 +79,8 @@ export function shellUser(env: NodeJS.ProcessEnv = process.env): string {
 export function demoRedisUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env.REDIS_URL || undefined;
 }
+
+/** The file the bot touches while it is healthy (the container's health check reads it). */
+export function heartbeatFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.RECOVER_HEARTBEAT_FILE || undefined;
+}

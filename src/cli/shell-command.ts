@@ -13,19 +13,27 @@ export function registerShell(program: Command, ctx: CliContext): void {
     .option('-c, --config <file>', 'topology file (default: $RECOVER_CONFIG or ./recover.yaml)')
     .option('--as <user>', 'who you are to begin with (default: $RECOVER_USER or $USER); /as NAME switches')
     .option('--no-worker', 'do not run steps here (a `recover worker` or the bot shares the Redis)')
-    .action(async function shellAction(opts: ConfigOption & { as?: string; worker: boolean }) {
-      const config = configFrom(opts, ctx);
-      await runChatShell({
-        config,
-        redisUrl: serviceUrls(ctx.env).redisUrl,
-        prefix: redisPrefix(ctx.env),
-        env: ctx.env,
-        user: opts.as ?? shellUser(ctx.env),
-        input: ctx.stdin,
-        output: ctx.stdout,
-        interactive: ctx.stdin.isTTY === true,
-        worker: opts.worker,
-        workerTimings: workerTimings(ctx.env),
-      });
+    .action(async function shellAction(opts: ShellOptions) {
+      await runShell(ctx, opts);
     });
+}
+
+type ShellOptions = ConfigOption & { as?: string; worker?: boolean };
+
+export async function runShell(ctx: CliContext, opts: ShellOptions): Promise<void> {
+  const abort = new AbortController();
+  void ctx.untilSignal().then(() => abort.abort());
+  await runChatShell({
+    config: configFrom(opts, ctx),
+    redisUrl: serviceUrls(ctx.env).redisUrl,
+    prefix: redisPrefix(ctx.env),
+    env: ctx.env,
+    user: opts.as ?? shellUser(ctx.env),
+    input: ctx.stdin,
+    output: ctx.stdout,
+    interactive: ctx.stdin.isTTY === true,
+    worker: opts.worker !== false,
+    workerTimings: workerTimings(ctx.env),
+    signal: abort.signal,
+  });
 }

@@ -24,6 +24,8 @@ export function createSlackProcessor(deps: SlackHandlerDeps) {
         return slackHandlers.runs(deps, SlackJobData.runs.parse(job.data));
       case 'timeline':
         return slackHandlers.timeline(deps, SlackJobData.timeline.parse(job.data));
+      case 'acknowledge':
+        return slackHandlers.acknowledge(deps, SlackJobData.acknowledge.parse(job.data));
       default:
         throw new Error(`unknown Slack job "${job.name}"`);
     }

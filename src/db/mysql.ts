@@ -9,6 +9,7 @@ export function openMysql(
   cfg: DbConfig,
   password: string | undefined,
   maxConnections: number,
+  idleTimeoutMs = 10_000,
 ): Db {
   const pool = mysql.createPool({
     host: cfg.host,
@@ -22,8 +23,9 @@ export function openMysql(
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
-    maxIdle: maxConnections,
-    idleTimeout: 10_000,
+    // mysql2 sweeps idle connections (every second) only above maxIdle: 0 lets a short idleTimeout close them.
+    maxIdle: idleTimeoutMs < 10_000 ? 0 : maxConnections,
+    idleTimeout: idleTimeoutMs,
     enableKeepAlive: false,
   });
   // Server-side statement limit: MariaDB's max_statement_time (seconds), MySQL's max_execution_time (ms).

@@ -15,6 +15,7 @@ export function openPostgres(
   cfg: DbConfig,
   password: string | undefined,
   maxConnections: number,
+  idleTimeoutMs = 10_000,
 ): Db {
   const pool = new pg.Pool({
     host: cfg.host,
@@ -27,7 +28,7 @@ export function openPostgres(
     statement_timeout: cfg.statementTimeoutMs,
     // Client-side backstop for a server that stops answering mid-query.
     query_timeout: cfg.statementTimeoutMs + 1000,
-    idleTimeoutMillis: 10_000,
+    idleTimeoutMillis: idleTimeoutMs,
     application_name: 'recover',
     allowExitOnIdle: true,
   });

@@ -8,6 +8,7 @@ import type { CliContext } from './context';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './exit-codes';
 import { registerBot } from './bot-command';
 import { registerEngineCommands } from './engine-commands';
+import { registerMonitor } from './monitor-command';
 import { registerStatus } from './status-command';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -18,6 +19,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerStatus(program, ctx);
   registerEngineCommands(program, ctx);
   registerBot(program, ctx);
+  registerMonitor(program, ctx);
   return program;
 }
 

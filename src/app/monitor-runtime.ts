@@ -54,7 +54,13 @@ export async function startMonitorRuntime(o: MonitorRuntimeOptions): Promise<Mon
     redis: o.redis,
     store,
     topology: (name) => byName.get(name),
-    inspect: (t) => inspectTopology(t, dbs),
+    async inspect(t) {
+      try {
+        return await inspectTopology(t, dbs);
+      } finally {
+        await dbs.release(t.name);
+      }
+    },
     async runActivity(topology, since) {
       if (await o.engine.lease.current(topology)) return true;
       if (since === null) return false;

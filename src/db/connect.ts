@@ -8,8 +8,6 @@ import type { Db } from './types';
 export interface OpenDbOptions {
   /** Pool size per node; probes need one. */
   maxConnections?: number;
-  /** Close a connection idle this long (default 10 s); the monitor closes its own soon after each poll. */
-  idleTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -19,12 +17,11 @@ export function openDb(node: NodeConfig, options: OpenDbOptions = {}): Db {
   if (node.db.passwordEnv && password === undefined)
     return unusableDb(node, `${node.db.passwordEnv} is not set`);
   const max = options.maxConnections ?? 1;
-  const idle = options.idleTimeoutMs ?? 10_000;
   switch (node.db.engine) {
     case 'postgres':
-      return openPostgres(node.name, node.db, password, max, idle);
+      return openPostgres(node.name, node.db, password, max);
     case 'mysql':
-      return openMysql(node.name, node.db, password, max, idle);
+      return openMysql(node.name, node.db, password, max);
   }
 }
 

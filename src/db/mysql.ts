@@ -9,7 +9,6 @@ export function openMysql(
   cfg: DbConfig,
   password: string | undefined,
   maxConnections: number,
-  idleTimeoutMs = 10_000,
 ): Db {
   const pool = mysql.createPool({
     host: cfg.host,
@@ -23,9 +22,8 @@ export function openMysql(
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
-    // mysql2 sweeps idle connections (every second) only above maxIdle: 0 lets a short idleTimeout close them.
-    maxIdle: idleTimeoutMs < 10_000 ? 0 : maxConnections,
-    idleTimeout: idleTimeoutMs,
+    maxIdle: maxConnections,
+    idleTimeout: 10_000,
     enableKeepAlive: false,
   });
   // Server-side statement limit: MariaDB's max_statement_time (seconds), MySQL's max_execution_time (ms).

@@ -15,7 +15,6 @@ export function openPostgres(
   cfg: DbConfig,
   password: string | undefined,
   maxConnections: number,
-  idleTimeoutMs = 10_000,
 ): Db {
   const pool = new pg.Pool({
     host: cfg.host,
@@ -28,7 +27,7 @@ export function openPostgres(
     statement_timeout: cfg.statementTimeoutMs,
     // Client-side backstop for a server that stops answering mid-query.
     query_timeout: cfg.statementTimeoutMs + 1000,
-    idleTimeoutMillis: idleTimeoutMs,
+    idleTimeoutMillis: 10_000,
     application_name: 'recover',
     allowExitOnIdle: true,
   });

@@ -1,27 +1,26 @@
 import type { NodeConfig } from '../config/topology';
-import { DbRegistry } from '../db/connect';
+import { openDb } from '../db/connect';
 import type { Db } from '../db/types';
 
 /**
- * The monitor's own database pools: at most one connection per node in this process (a poll of a
- * topology probes each node once, and one poll per topology runs at a time), closed about a second
- * after the poll. Counts every statement it sends, for the README's cost table and the benchmark.
+ * The monitor's database sessions: a poll opens at most one connection per node (pools of one) and
+ * closes them when it ends (release), so between polls the monitor holds none, and one poll per
+ * topology runs at a time. Counts every statement, for the README's cost table and the benchmark.
  */
 export class MonitorDbs {
-  private readonly registry: DbRegistry;
+  private readonly pools = new Map<string, Db>();
   private readonly counted = new Map<string, Db>();
   private readonly perNode = new Map<string, number>();
   queries = 0;
 
-  constructor(env: NodeJS.ProcessEnv = {}, idleTimeoutMs = 1000) {
-    this.registry = new DbRegistry({ env, maxConnections: 1, idleTimeoutMs });
-  }
+  constructor(private readonly env: NodeJS.ProcessEnv = {}) {}
 
   get(node: NodeConfig, topology: string): Db {
     const key = `${topology}/${node.name}`;
     let db = this.counted.get(key);
     if (!db) {
-      const inner = this.registry.get(node, topology);
+      const inner = openDb(node, { env: this.env, maxConnections: 1 });
+      this.pools.set(key, inner);
       db = {
         engine: inner.engine,
         node: inner.node,
@@ -48,8 +47,21 @@ export class MonitorDbs {
     return Object.fromEntries([...this.counted].map(([k, db]) => [k, db.openConnections()]));
   }
 
+  /** After a poll: close the topology's connections (the next poll opens fresh ones). */
+  async release(topology: string): Promise<void> {
+    const mine = [...this.pools.keys()].filter((k) => k.startsWith(`${topology}/`));
+    const dbs = mine.map((k) => this.pools.get(k)!);
+    for (const k of mine) {
+      this.pools.delete(k);
+      this.counted.delete(k);
+    }
+    await Promise.allSettled(dbs.map((db) => db.close()));
+  }
+
   async closeAll(): Promise<void> {
+    const dbs = [...this.pools.values()];
+    this.pools.clear();
     this.counted.clear();
-    await this.registry.closeAll();
+    await Promise.allSettled(dbs.map((db) => db.close()));
   }
 }

@@ -27,7 +27,7 @@ export interface Evaluation {
 const readable = (n: NodeReport) => n.reachable && !n.error;
 
 export function evaluateConditions(input: EvaluateInput): Evaluation {
-  const { report, memory, thresholds, now, runExplains } = input;
+  const { report, memory, thresholds, now } = input;
   const nowIso = now.toISOString();
   const proposal = proposalSummary(report);
   const next: MonitorMemory = {
@@ -39,7 +39,6 @@ export function evaluateConditions(input: EvaluateInput): Evaluation {
   };
   const active: Observation[] = [];
   const indeterminate: string[] = [];
-  /** Track a condition seen now; true once it has lasted `forMs`. */
   const pending = (key: string, forMs: number): string | null => {
     const since = memory.pendingSince[key] ?? nowIso;
     next.pendingSince[key] = since;
@@ -50,8 +49,7 @@ export function evaluateConditions(input: EvaluateInput): Evaluation {
     const since = memory.pendingSince[key];
     if (since) next.pendingSince[key] = since;
   };
-  const open = (o: Omit<Observation, 'proposal' | 'rows'> & { rows?: Observation['rows'] }) =>
-    active.push({ rows: [], ...o, proposal });
+  const open: Ctx['open'] = (o) => void active.push({ rows: [], ...o, proposal });
 
   for (const n of report.nodes) {
     const dark = `unreachable.${n.name}`;
@@ -91,17 +89,24 @@ export function evaluateConditions(input: EvaluateInput): Evaluation {
     }
   }
 
-  divergence(report, thresholds, pending, keep, open);
-  rollbacks(report, memory, next, runExplains, pending, keep, open);
-  dedicatedChange(report, memory, next, runExplains, pending, keep, open);
+  const ctx: Ctx = { ...input, next, pending, keep, open };
+  divergence(ctx);
+  rollbacks(ctx);
+  dedicatedChange(ctx);
   return { memory: next, active, indeterminate };
 }
 
-type Pending = (key: string, forMs: number) => string | null;
-type Keep = (key: string) => void;
-type Open = (o: Omit<Observation, 'proposal' | 'rows'> & { rows?: Observation['rows'] }) => void;
+/** One evaluation in progress: the input, the memory being built, and how to record a condition. */
+interface Ctx extends EvaluateInput {
+  next: MonitorMemory;
+  /** Track a condition seen now; its start once it has lasted `forMs`, else null. */
+  pending(key: string, forMs: number): string | null;
+  /** Neither confirmed nor cleared: leave its alert as it is. */
+  keep(key: string): void;
+  open(o: Omit<Observation, 'proposal' | 'rows'> & { rows?: Observation['rows'] }): void;
+}
 
-function divergence(report: StatusReport, t: MonitorThresholds, pending: Pending, keep: Keep, open: Open) {
+function divergence({ report, thresholds: t, pending, keep, open }: Ctx) {
   const slaves = report.nodes.filter((n) => n.role === 'slave');
   const read = slaves.filter((n) => readable(n) && n.replicatorRemote !== null);
   if (read.length < 2) {
@@ -129,15 +134,7 @@ function divergence(report: StatusReport, t: MonitorThresholds, pending: Pending
   });
 }
 
-function rollbacks(
-  report: StatusReport,
-  memory: MonitorMemory,
-  next: MonitorMemory,
-  runExplains: boolean,
-  pending: Pending,
-  keep: Keep,
-  open: Open,
-) {
+function rollbacks({ report, memory, next, runExplains, pending, keep, open }: Ctx) {
   for (const n of report.nodes.filter((x) => x.role === 'slave')) {
     const key = `sequence-rollback.${n.name}`;
     if (!readable(n) || n.replicatorRemote === null) {
@@ -167,15 +164,7 @@ function rollbacks(
   }
 }
 
-function dedicatedChange(
-  report: StatusReport,
-  memory: MonitorMemory,
-  next: MonitorMemory,
-  runExplains: boolean,
-  pending: Pending,
-  keep: Keep,
-  open: Open,
-) {
+function dedicatedChange({ report, memory, next, runExplains, pending, keep, open }: Ctx) {
   const current = report.dedicatedSlave;
   if (current === null) return keep('dedicated-changed');
   if (runExplains || memory.dedicatedSlave === null || memory.dedicatedSlave === current) {

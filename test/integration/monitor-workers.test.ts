@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startSlackBot, type SlackBot } from '../../src/app/slack-bot';
+import type { SlackBot } from '../../src/app/slack-bot';
 import { serviceUrls } from '../../src/config/env';
 import { RecoverConfig } from '../../src/config/topology';
 import { TopologyLease } from '../../src/engine/lease';
@@ -14,14 +14,12 @@ import { redisOptionsFromUrl } from '../../src/engine/redis-options';
 import { insertReplicatorIdRows, setReplicator, type Fleet } from '../../src/fleet/fleet';
 import { MonitorDbs } from '../../src/monitor/monitor-dbs';
 import { MONITOR_QUEUE, schedulerId, syncMonitorSchedules } from '../../src/monitor/schedule';
-import { MonitorMemory } from '../../src/monitor/types';
-import { parseSlackSettings } from '../../src/slack/settings';
 import { inspectTopology } from '../../src/status/inspect';
-import { createLogger } from '../../src/util/logger';
-import { closedPort } from '../helpers/blackhole';
 import { blocksAsText } from '../helpers/blocks-text';
 import { dropPrefix } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
+import { startHttpBot } from '../helpers/http-bot';
+import { pollsPass as monitorPollsPass } from '../helpers/monitor';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { startSlackStandin, type SlackStandin } from '../helpers/slack-standin';
 
@@ -66,22 +64,15 @@ afterAll(async () => {
 });
 
 async function startBot(): Promise<SlackBot> {
-  const port = await closedPort();
-  return startSlackBot({
+  const { bot } = await startHttpBot({
     config,
-    settings: parseSlackSettings({
-      SLACK_MODE: 'http',
-      SLACK_BOT_TOKEN: 'xoxb-monw',
-      SLACK_SIGNING_SECRET: 'monw-signing-secret-0123456789',
-      PORT: String(port),
-      SLACK_API_URL: standin.url,
-    }),
-    redisUrl: serviceUrls().redisUrl,
+    slackApiUrl: standin.url,
     prefix,
     env: fleet.env,
-    log: createLogger('silent'),
-    minPostIntervalMs: 20,
+    signingSecret: 'monw-signing-secret-0123456789',
+    botToken: 'xoxb-monw',
   });
+  return bot;
 }
 
 const topLevel = (text: string) =>
@@ -90,16 +81,7 @@ const topLevel = (text: string) =>
     .filter(
       (c) => c.args.channel === ALERTS && !c.args.thread_ts && blocksAsText(c.args.blocks).includes(text),
     );
-async function pollsPass(n: number): Promise<void> {
-  const memory = async () =>
-    MonitorMemory.parse(JSON.parse((await redis.get(`${prefix}:monitor:memory:${TOPOLOGY}`)) ?? '{}')).polls;
-  const start = await memory();
-  const deadline = Date.now() + 20_000;
-  while ((await memory()) < start + n) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${n} polls in 20 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const pollsPass = (n: number) => monitorPollsPass(redis, prefix, TOPOLOGY, n);
 
 it('two bot instances: one Job Scheduler, one alert', async () => {
   expect((await bots[0]!.monitor.queue.getJobSchedulers(0, -1)).map((s) => s.key)).toEqual([

@@ -5,19 +5,17 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSlackBot, type SlackBot } from '../../src/app/slack-bot';
+import type { SlackBot } from '../../src/app/slack-bot';
 import { serviceUrls } from '../../src/config/env';
 import { RecoverConfig } from '../../src/config/topology';
 import { clearReplicatorIdRows, insertReplicatorIdRows, type Fleet } from '../../src/fleet/fleet';
 import { schedulerId } from '../../src/monitor/schedule';
-import { emptyMemory, MonitorMemory } from '../../src/monitor/types';
 import { ACTION } from '../../src/slack/constants';
-import { parseSlackSettings } from '../../src/slack/settings';
-import { createLogger } from '../../src/util/logger';
-import { closedPort } from '../helpers/blackhole';
 import { blocksAsText } from '../helpers/blocks-text';
 import { dropPrefix } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
+import { startHttpBot } from '../helpers/http-bot';
+import { pollsPass as monitorPollsPass } from '../helpers/monitor';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { buttonsIn, clickPayload } from '../helpers/slack-clicks';
 import {
@@ -85,23 +83,16 @@ afterAll(async () => {
 });
 
 async function startBot(): Promise<SlackBot> {
-  const port = await closedPort();
-  appUrl = `http://127.0.0.1:${port}/slack/events`;
-  return startSlackBot({
+  const started = await startHttpBot({
     config,
-    settings: parseSlackSettings({
-      SLACK_MODE: 'http',
-      SLACK_BOT_TOKEN: 'xoxb-monitor',
-      SLACK_SIGNING_SECRET: SECRET,
-      PORT: String(port),
-      SLACK_API_URL: standin.url,
-    }),
-    redisUrl: serviceUrls().redisUrl,
+    slackApiUrl: standin.url,
     prefix,
     env: fleet.env,
-    log: createLogger('silent'),
-    minPostIntervalMs: 20,
+    signingSecret: SECRET,
+    botToken: 'xoxb-monitor',
   });
+  appUrl = started.appUrl;
+  return started.bot;
 }
 
 const alertPosts = (key: string) =>
@@ -126,19 +117,7 @@ async function tsOf(key: string): Promise<string> {
 }
 const replies = (ts: string) =>
   standin.callsTo('chat.postMessage').filter((c) => c.args.channel === ALERTS && c.args.thread_ts === ts);
-async function polls(): Promise<number> {
-  const raw = await bot.runtime.redis.get(bot.monitor.store.keys.memory(TOPOLOGY));
-  return raw ? MonitorMemory.parse(JSON.parse(raw)).polls : emptyMemory().polls;
-}
-/** Let at least `n` more polls complete. */
-async function pollsPass(n: number): Promise<void> {
-  const start = await polls();
-  const deadline = Date.now() + 20_000;
-  while ((await polls()) < start + n) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${n} polls in 20 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const pollsPass = (n: number) => monitorPollsPass(bot.runtime.redis, prefix, TOPOLOGY, n);
 const transcript: string[] = [];
 const record = (title: string, blocks: unknown) => transcript.push(`── ${title}\n${blocksAsText(blocks)}`);
 

@@ -1,5 +1,5 @@
 /** `recover monitor` as an operator runs it when Slack is the thing that is down: alerts on the terminal. */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { insertReplicatorIdRows, clearReplicatorIdRows, type Fleet } from '../../src/fleet/fleet';
 import { dropPrefix } from '../helpers/engine';
@@ -8,6 +8,7 @@ import { startWorkerProcess } from '../helpers/worker-process';
 
 const prefix = `t-monc-${process.pid}`;
 let fleet: Fleet;
+let file: string | undefined;
 
 beforeAll(async () => {
   fleet = await testFleet('monc', [masterNode('postgres'), slaveNode('rls-1', 'mysql', 1042)], 'monc');
@@ -15,13 +16,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dropPrefix(prefix);
+  if (file) rmSync(file, { force: true });
   await fleet?.destroy();
 });
 
 it('without a Slack token, alerts and their resolution are printed', async () => {
   const raw = YAML.parse(YAML.stringify(fleet.config)) as { topologies: Record<string, unknown>[] };
   raw.topologies[0]!.monitor = { intervalMs: 300, jitterMs: 0, alertChannel: 'C0TERM' };
-  const file = fleet.topologyFile.replace(/\.yaml$/, '.monitor.yaml');
+  file = fleet.topologyFile.replace(/\.yaml$/, '.monitor.yaml');
   writeFileSync(file, YAML.stringify(raw));
   const proc = await startWorkerProcess(file, { ...fleet.env, RECOVER_REDIS_PREFIX: prefix }, 'monitor');
   try {

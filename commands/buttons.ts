@@ -82,6 +82,7 @@ const PlanValue = z.object({ topology: z.string(), runbook: z.string(), target: 
 const StartValue = PlanValue.extend({ planHash: z.string() });
 const ApprovalValue = z.object({ runId: z.string(), gate: z.string(), planHash: z.string() });
 const RunValue = z.object({ runId: z.string() });
+const AlertValue = z.object({ topology: z.string(), key: z.string() });
 const DecideValue = z.object({
   runId: z.string(),
   stepId: z.string(),
@@ -106,6 +107,10 @@ export function buttonClicks(deps: CommandDeps): Record<ActionId, ClickHandler> 
     })),
     [ACTION.abortRun]: button(deps, 'abort', RunValue, (v, c) => ({ ...at(c), runId: v.runId })),
     [ACTION.decide]: button(deps, 'decide', DecideValue, (v, c) => ({ ...at(c), ...v })),
+    // Alert buttons: Inspect posts `status` and Plan the condition's runbook, in the alert channel.
+    [ACTION.alertInspect]: button(deps, 'status', Topology, (v, c) => ({ ...at(c), topology: v.topology })),
+    [ACTION.alertPlan]: button(deps, 'plan', PlanValue, (v, c) => ({ ...at(c), ...v })),
+    [ACTION.alertAck]: button(deps, 'acknowledge', AlertValue, (v, c) => ({ ...at(c), ...v })),
   } as Record<ActionId, ClickHandler>;
 }
 

@@ -30,6 +30,8 @@ export async function handleSlackJob(deps: SlackHandlerDeps, name: string, data:
       return slackHandlers.runs(deps, SlackJobData.runs.parse(data));
     case 'timeline':
       return slackHandlers.timeline(deps, SlackJobData.timeline.parse(data));
+    case 'acknowledge':
+      return slackHandlers.acknowledge(deps, SlackJobData.acknowledge.parse(data));
     default:
       throw new Error(`unknown Slack job "${name}"`);
   }

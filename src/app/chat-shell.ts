@@ -4,6 +4,7 @@ import type { CommandDeps } from '../../commands/context';
 import { dispatchSlash } from '../../commands/recover';
 import { handleSlackJob } from '../../jobs/slack-processor';
 import { RecoverConfig } from '../config/topology';
+import { AlertStore } from '../monitor/alert-store';
 import type { EngineEvent } from '../engine/types';
 import { runbookNames, runbookNamesFor } from '../runbook/registry';
 import { errorMessage } from '../slack/blocks';
@@ -80,7 +81,13 @@ export async function runChatShell(o: ChatShellOptions): Promise<void> {
   });
   forward.to = notifier;
   if (o.worker) runtime.startWorker({ ...o.workerTimings, onError });
-  const handlerDeps = { engine: runtime.deps, outbox: terminal, threads, runbookNames: runbookNamesFor };
+  const handlerDeps = {
+    engine: runtime.deps,
+    outbox: terminal,
+    threads,
+    alerts: new AlertStore(runtime.redis, o.prefix),
+    runbookNames: runbookNamesFor,
+  };
   const jobs = new InlineJobs((name, data) => handleSlackJob(handlerDeps, name, data), onError);
   const deps: CommandDeps = { config, jobs, runbookNames: runbookNames(), now: Date.now };
   const clicks = buttonClicks(deps);

@@ -15,7 +15,9 @@ import { createSlackWebClient, SlackOutbox } from '../slack/outbox';
 import { RunThreads } from '../slack/run-threads';
 import type { SlackSettings } from '../slack/settings';
 import type { Logger } from '../util/logger';
+import { slackAlertSink } from '../slack/alert-sink';
 import { createEngineRuntime, type EngineRuntime } from './engine-runtime';
+import { startMonitorRuntime, type MonitorRuntime } from './monitor-runtime';
 
 export interface SlackBotOptions {
   config: RecoverConfig;
@@ -30,12 +32,15 @@ export interface SlackBotOptions {
   heartbeatFile?: string;
   /** Worker lock timings (short in tests). */
   workerTimings?: { lockDurationMs?: number; stalledIntervalMs?: number };
+  /** Monitor polls of different topologies at once in this instance. */
+  monitorConcurrency?: number;
 }
 
 export interface SlackBot {
   app: App;
   runtime: EngineRuntime;
   notifier: SlackNotifier;
+  monitor: MonitorRuntime;
   stop(): Promise<void>;
 }
 
@@ -71,9 +76,28 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
   forward.to = notifier;
 
   runtime.startWorker({ ...o.workerTimings, onError });
+  // Ambient monitoring: schedules synced with the config, this instance's share of the polls.
+  const monitor = await startMonitorRuntime({
+    config: o.config,
+    redisUrl: o.redisUrl,
+    prefix: o.prefix,
+    redis: runtime.redis,
+    engine: runtime.deps,
+    sink: slackAlertSink(outbox),
+    env: o.env,
+    concurrency: o.monitorConcurrency,
+    onError,
+  });
+  for (const w of monitor.warnings) o.log.warn(w);
   const slackWorker = new Worker(
     SLACK_QUEUE,
-    createSlackProcessor({ engine: runtime.deps, outbox, threads, runbookNames: runbookNamesFor }),
+    createSlackProcessor({
+      engine: runtime.deps,
+      outbox,
+      threads,
+      alerts: monitor.store,
+      runbookNames: runbookNamesFor,
+    }),
     {
       connection: redisOptionsFromUrl(o.redisUrl, { maxRetriesPerRequest: null }),
       prefix: o.prefix,
@@ -119,9 +143,11 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
     app,
     runtime,
     notifier,
+    monitor,
     async stop() {
       clearInterval(heartbeat);
       await app.stop();
+      await monitor.close();
       await closeWorker(slackWorker, 5_000);
       await jobs.close();
       await notifier.drain();

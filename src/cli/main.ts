@@ -10,6 +10,7 @@ import { registerBot } from './bot-command';
 import { registerEngineCommands } from './engine-commands';
 import { registerDemo } from './demo-command';
 import { registerShell } from './shell-command';
+import { registerMonitor } from './monitor-command';
 import { registerStatus } from './status-command';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBot(program, ctx);
   registerShell(program, ctx);
   registerDemo(program, ctx);
+  registerMonitor(program, ctx);
   return program;
 }
 

@@ -118,6 +118,48 @@ export const Access = z
   .strict();
 export type Access = z.infer<typeof Access>;
 
+/** Slack channel id an alert is posted in (C…, G…), or a terminal name for `recover monitor`. */
+export const ChannelId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a channel id like C0ALERTS');
+
+export const MonitorThresholds = z
+  .object({
+    /** Slaves' replicator_remote spread (max − min) above maxDelta for longer than forMs opens an alert. */
+    divergence: z
+      .object({
+        maxDelta: z.number().int().nonnegative().default(0),
+        forMs: z.number().int().nonnegative().default(120_000),
+      })
+      .strict()
+      .default({ maxDelta: 0, forMs: 120_000 }),
+    /** A node that cannot be reached for longer than this opens an alert. */
+    unreachableForMs: z.number().int().nonnegative().default(60_000),
+    /** A condition that clears and returns within this window updates the same alert. */
+    flapWindowMs: z.number().int().nonnegative().default(600_000),
+  })
+  .strict();
+export type MonitorThresholds = z.infer<typeof MonitorThresholds>;
+
+const DEFAULT_THRESHOLDS: MonitorThresholds = {
+  divergence: { maxDelta: 0, forMs: 120_000 },
+  unreachableForMs: 60_000,
+  flapWindowMs: 600_000,
+};
+
+/** Ambient monitoring of one topology (README: Monitoring). */
+export const MonitorSettings = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** How often every node is probed. */
+    intervalMs: z.number().int().min(200).default(30_000),
+    /** Spread of the topologies' poll phases: each gets a stable offset in [0, jitterMs) from its name. */
+    jitterMs: z.number().int().nonnegative().optional(),
+    /** Where alerts go; absent: the first of access.channels. */
+    alertChannel: ChannelId.optional(),
+    thresholds: MonitorThresholds.default(DEFAULT_THRESHOLDS),
+  })
+  .strict();
+export type MonitorSettings = z.infer<typeof MonitorSettings>;
+
 export const Topology = z
   .object({
     name: SafeName,
@@ -126,6 +168,7 @@ export const Topology = z
     nodes: z.array(NodeConfig).min(1),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
+    monitor: MonitorSettings.optional(),
   })
   .strict();
 export type Topology = z.infer<typeof Topology>;

@@ -12,6 +12,9 @@ export const ACTION = {
   reject: 'recover_reject',
   abortRun: 'recover_run_abort',
   decide: 'recover_decide',
+  alertInspect: 'recover_alert_inspect',
+  alertPlan: 'recover_alert_plan',
+  alertAck: 'recover_alert_ack',
 } as const;
 export type ActionId = (typeof ACTION)[keyof typeof ACTION];
 

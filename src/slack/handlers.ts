@@ -7,7 +7,8 @@ import { alignedTable } from '../render/table';
 import { PlanError } from '../runbook/resolve';
 import { UnsupportedFlavourError } from '../status/inspect';
 import { topologyOf } from '../engine/deps';
-import { errorMessage, planMessage, statusMessage } from './blocks';
+import type { AlertStore } from '../monitor/alert-store';
+import { alertMessage, errorMessage, planMessage, statusMessage } from './blocks';
 import { codeBlock } from './blocks/limits';
 import type { SlackJob } from './jobs';
 import type { MessageSink } from './outbox';
@@ -17,6 +18,7 @@ export interface SlackHandlerDeps {
   engine: EngineDeps;
   outbox: MessageSink;
   threads: RunThreads;
+  alerts: AlertStore;
   runbookNames: (flavour: string) => string[];
 }
 
@@ -116,6 +118,22 @@ export const slackHandlers = {
         text: 'Recent runs',
         blocks: [{ type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } }],
       });
+    }),
+
+  /** Acknowledge silences an alert's updates (its resolution still comes); the first click wins. */
+  acknowledge: (d: SlackHandlerDeps, job: SlackJob<'acknowledge'>) =>
+    explained(d, job, async () => {
+      const r = await d.alerts.acknowledge(job.topology, job.key, job.user, d.engine.clock());
+      if (r.acknowledged && r.alert?.ts) {
+        await d.outbox.update(r.alert.channel, r.alert.ts, alertMessage(r.alert));
+        return;
+      }
+      const why = !r.alert
+        ? 'That alert is no longer open'
+        : r.alert.state !== 'open'
+          ? 'That alert has already resolved'
+          : `That alert was already acknowledged by ${r.alert.ackedBy ?? 'someone'}`;
+      await d.outbox.ephemeral(job.channel, job.user, errorMessage(why));
     }),
 
   timeline: (d: SlackHandlerDeps, job: SlackJob<'timeline'>) =>

@@ -29,6 +29,7 @@ export const SlackJobData = {
   }),
   runs: z.object({ ...Where, topology: z.string().nullable() }),
   timeline: z.object({ ...Where, runId: z.string() }),
+  acknowledge: z.object({ ...Where, topology: z.string(), key: z.string() }),
 };
 export type SlackJobName = keyof typeof SlackJobData;
 export type SlackJob<N extends SlackJobName> = z.infer<(typeof SlackJobData)[N]>;

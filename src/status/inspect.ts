@@ -16,7 +16,10 @@ export class UnsupportedFlavourError extends Error {
 }
 
 /** Probe every node of a topology and propose the dedicated slave. Pools stay in `registry`. */
-export async function inspectTopology(topology: Topology, registry: DbRegistry): Promise<StatusReport> {
+export async function inspectTopology(
+  topology: Topology,
+  registry: Pick<DbRegistry, 'get'>,
+): Promise<StatusReport> {
   if (topology.flavour !== 'coremedia') throw new UnsupportedFlavourError(topology.flavour);
   const started = performance.now();
   const byName = new Map(topology.nodes.map((n) => [n.name, n]));

@@ -10,12 +10,16 @@ export interface WorkerProcess {
 
 const bin = join(__dirname, '..', '..', 'bin', 'recover.js');
 
-/** A real `recover worker` process, as an operator would run it; short lock times so a killed one is noticed fast. */
+/**
+ * A real `recover worker` (or `recover monitor`) process, as an operator would run it; short lock
+ * times so a killed one is noticed fast.
+ */
 export async function startWorkerProcess(
   configFile: string,
   env: Record<string, string>,
+  command: 'worker' | 'monitor' = 'worker',
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [bin, 'worker', '--config', configFile], {
+  const child = spawn(process.execPath, [bin, command, '--config', configFile], {
     env: { PATH: process.env.PATH ?? '', RECOVER_LOCK_MS: '1000', RECOVER_STALLED_MS: '500', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -26,8 +30,9 @@ export async function startWorkerProcess(
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
   const deadline = Date.now() + 15_000;
-  while (!out.includes('worker ready')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`worker did not start:\n${out}`);
+  while (!out.includes(`${command} ready`)) {
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`${command} did not start:\n${out}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { child, output: () => out, exited };

@@ -3,16 +3,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runRecover } from '../helpers/run-cli';
 import { Queue } from 'bullmq';
-import { startSlackBot, type SlackBot } from '../../src/app/slack-bot';
+import type { SlackBot } from '../../src/app/slack-bot';
 import { serviceUrls } from '../../src/config/env';
 import { redisOptionsFromUrl } from '../../src/engine/redis-options';
 import type { Fleet } from '../../src/fleet/fleet';
 import { SLACK_QUEUE } from '../../src/slack/jobs';
-import { parseSlackSettings } from '../../src/slack/settings';
-import { createLogger } from '../../src/util/logger';
-import { closedPort } from '../helpers/blackhole';
 import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sql';
 import { configWithAccess, dropPrefix } from '../helpers/engine';
+import { startHttpBot } from '../helpers/http-bot';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { clickPayload, waitForButton } from '../helpers/slack-clicks';
 import {
@@ -50,25 +48,16 @@ beforeAll(async () => {
     'slk',
   );
   standin = await startSlackStandin({ groups: { S0DBAS: [BOB] } });
-  const port = await closedPort();
-  appUrl = `http://127.0.0.1:${port}/slack/events`;
   const { config } = configWithAccess(fleet, { approvers: ['S0DBAS'], channels: [CHANNEL] });
-  bot = await startSlackBot({
+  ({ bot, appUrl } = await startHttpBot({
     config,
-    settings: parseSlackSettings({
-      SLACK_MODE: 'http',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      PORT: String(port),
-      SLACK_API_URL: standin.url,
-    }),
-    redisUrl: serviceUrls().redisUrl,
+    slackApiUrl: standin.url,
     prefix,
     env: fleet.env,
-    log: createLogger('silent'),
-    minPostIntervalMs: 20,
+    signingSecret: SECRET,
+    botToken: BOT_TOKEN,
     heartbeatFile,
-  });
+  }));
   slackQueue = new Queue(SLACK_QUEUE, { connection: redisOptionsFromUrl(serviceUrls().redisUrl), prefix });
 });
 

@@ -1,3 +1,4 @@
+export { alertMessage, alertResolvedReply, alertReturnedReply, type AlertView } from './alert';
 export { approvalDecidedMessage, approvalRequestMessage, type ApprovalDecision } from './approval';
 export { errorMessage, helpMessage } from './help';
 export { codeBlock, escapeMrkdwn, fitBlocks, truncateText } from './limits';

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { MonitorThresholds, RecoverConfig, Topology } from '../config/topology';
+
+/** What the monitor needs of one topology, defaults applied. */
+export interface MonitorPlan {
+  topology: string;
+  intervalMs: number;
+  /** Stable phase of this topology's polls within the interval (spreads load across topologies). */
+  offsetMs: number;
+  channel: string;
+  thresholds: MonitorThresholds;
+}
+
+/**
+ * A topology is watched when it has a `monitor` block that is enabled, a place to post (its
+ * alertChannel, else the first of access.channels) and a flavour the probe knows.
+ */
+export function monitorPlan(topology: Topology): MonitorPlan | null {
+  const m = topology.monitor;
+  if (!m || !m.enabled || topology.flavour !== 'coremedia') return null;
+  const channel = m.alertChannel ?? topology.access.channels?.[0];
+  if (!channel) return null;
+  // Default jitter: a third of the interval, at most 10 s.
+  const jitter = Math.min(m.jitterMs ?? Math.min(Math.floor(m.intervalMs / 3), 10_000), m.intervalMs - 1);
+  return {
+    topology: topology.name,
+    intervalMs: m.intervalMs,
+    offsetMs: jitter > 0 ? stableHash(topology.name) % jitter : 0,
+    channel,
+    thresholds: m.thresholds,
+  };
+}
+
+export function monitorPlans(config: RecoverConfig): MonitorPlan[] {
+  return config.topologies.map(monitorPlan).filter((p): p is MonitorPlan => p !== null);
+}
+
+/** Why a topology with a monitor block is not watched; said once at start. */
+export function monitorWarnings(config: RecoverConfig): string[] {
+  return config.topologies
+    .filter((t) => t.monitor?.enabled && !monitorPlan(t))
+    .map((t) =>
+      t.flavour !== 'coremedia'
+        ? `monitor: ${t.name} is not watched: flavour ${t.flavour} has no probe yet`
+        : `monitor: ${t.name} is not watched: set monitor.alertChannel (or access.channels)`,
+    );
+}
+
+function stableHash(text: string): number {
+  return createHash('sha256').update(text).digest().readUInt32BE(0);
+}

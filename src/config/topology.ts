@@ -168,7 +168,8 @@ export const Topology = z
     nodes: z.array(NodeConfig).min(1),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
-    monitor: MonitorSettings.optional(),
+    // Every topology is watched unless it says `monitor: { enabled: false }` (or has no channel).
+    monitor: MonitorSettings.default({ enabled: true, intervalMs: 30_000, thresholds: DEFAULT_THRESHOLDS }),
   })
   .strict();
 export type Topology = z.infer<typeof Topology>;

@@ -12,12 +12,12 @@ export interface MonitorPlan {
 }
 
 /**
- * A topology is watched when it has a `monitor` block that is enabled, a place to post (its
+ * A topology is watched unless its monitor is disabled, when it has a place to post (its
  * alertChannel, else the first of access.channels) and a flavour the probe knows.
  */
 export function monitorPlan(topology: Topology): MonitorPlan | null {
   const m = topology.monitor;
-  if (!m || !m.enabled || topology.flavour !== 'coremedia') return null;
+  if (!m.enabled || topology.flavour !== 'coremedia') return null;
   const channel = m.alertChannel ?? topology.access.channels?.[0];
   if (!channel) return null;
   // Default jitter: a third of the interval, at most 10 s.
@@ -35,14 +35,14 @@ export function monitorPlans(config: RecoverConfig): MonitorPlan[] {
   return config.topologies.map(monitorPlan).filter((p): p is MonitorPlan => p !== null);
 }
 
-/** Why a topology with a monitor block is not watched; said once at start. */
+/** Why a topology is not watched though its monitor is enabled; said once at start. */
 export function monitorWarnings(config: RecoverConfig): string[] {
   return config.topologies
-    .filter((t) => t.monitor?.enabled && !monitorPlan(t))
+    .filter((t) => t.monitor.enabled && !monitorPlan(t))
     .map((t) =>
       t.flavour !== 'coremedia'
         ? `monitor: ${t.name} is not watched: flavour ${t.flavour} has no probe yet`
-        : `monitor: ${t.name} is not watched: set monitor.alertChannel (or access.channels)`,
+        : `monitor: ${t.name} is not watched: no channel for its alerts (set monitor.alertChannel or access.channels; monitor.enabled: false silences this)`,
     );
 }
 

@@ -18,9 +18,12 @@ ${monitor}
 const parse = (monitor: string) => parseYamlText('t.yaml', yaml(monitor), RecoverConfig, crossCheck);
 
 describe('monitor config', () => {
-  it('is off without a monitor block; `monitor: {}` watches with the defaults, posting to access.channels[0]', () => {
-    expect(monitorPlans(parse(''))).toEqual([]);
-    const plan = monitorPlan(parse('    monitor: {}').topologies[0]!);
+  it('watches every topology by default, posting to access.channels[0]; `enabled: false` turns it off', () => {
+    expect(monitorPlans(parse('    monitor: { enabled: false }'))).toEqual([]);
+    expect(monitorPlan(parse('').topologies[0]!)).toEqual(
+      monitorPlan(parse('    monitor: {}').topologies[0]!),
+    );
+    const plan = monitorPlan(parse('').topologies[0]!);
     expect(plan).toMatchObject({
       topology: 'prod-live',
       intervalMs: 30_000,
@@ -58,8 +61,12 @@ describe('monitor config', () => {
     });
     expect(monitorPlans(c)).toEqual([]);
     expect(monitorWarnings(c)).toEqual([
-      'monitor: prod-live is not watched: set monitor.alertChannel (or access.channels)',
+      'monitor: prod-live is not watched: no channel for its alerts (set monitor.alertChannel or access.channels; monitor.enabled: false silences this)',
     ]);
+    const off = RecoverConfig.parse({
+      topologies: [{ ...parse('').topologies[0]!, access: { approvers: [] }, monitor: { enabled: false } }],
+    });
+    expect(monitorWarnings(off)).toEqual([]);
   });
 
   it('reports mistakes as file:line: path: message', () => {

@@ -153,6 +153,8 @@ export const MonitorSettings = z
     intervalMs: z.number().int().min(200).default(30_000),
     /** Spread of the topologies' poll phases: each gets a stable offset in [0, jitterMs) from its name. */
     jitterMs: z.number().int().nonnegative().optional(),
+    /** An open alert's message is shown again ("last seen" moves) at least this often while it lasts. */
+    refreshMs: z.number().int().min(1000).default(60_000),
     /** Where alerts go; absent: the first of access.channels. */
     alertChannel: ChannelId.optional(),
     thresholds: MonitorThresholds.default(DEFAULT_THRESHOLDS),
@@ -169,7 +171,12 @@ export const Topology = z
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
     // Every topology is watched unless it says `monitor: { enabled: false }` (or has no channel).
-    monitor: MonitorSettings.default({ enabled: true, intervalMs: 30_000, thresholds: DEFAULT_THRESHOLDS }),
+    monitor: MonitorSettings.default({
+      enabled: true,
+      intervalMs: 30_000,
+      refreshMs: 60_000,
+      thresholds: DEFAULT_THRESHOLDS,
+    }),
   })
   .strict();
 export type Topology = z.infer<typeof Topology>;

@@ -40,8 +40,10 @@ export interface AlertRecord {
   /** Times the condition cleared and came back within the flap window. */
   flaps: number;
   detail: Observation;
-  /** Digest of what the message shows now: an update is sent only when it changes. */
+  /** Digest of what the message shows now: an update is sent when it changes… */
   digest: string;
+  /** …or when the message was last shown this long ago (refreshMs): "last seen" moves on. */
+  shownAt: string | null;
 }
 
 export type Claim = { kind: 'new' | 'reopened' | 'open'; alert: AlertRecord };
@@ -125,6 +127,7 @@ export class AlertStore {
       flaps: 0,
       detail: o,
       digest: '',
+      shownAt: null,
     };
     const [kind, raw] = (await CLAIM.run(
       this.redis,
@@ -154,8 +157,15 @@ export class AlertStore {
   }
 
   /** What the message now shows. */
-  async saveShown(topology: string, key: string, detail: Observation, digest: string): Promise<void> {
-    await this.redis.hset(this.keys.alert(topology, key), ...toFields({ detail, digest }));
+  async saveShown(
+    topology: string,
+    key: string,
+    detail: Observation,
+    digest: string,
+    at: Date,
+  ): Promise<void> {
+    const shownAt = at.toISOString();
+    await this.redis.hset(this.keys.alert(topology, key), ...toFields({ detail, digest, shownAt }));
   }
 
   /** The record as it was when it resolved, or null when it was not open. */
@@ -185,5 +195,6 @@ export class AlertStore {
 }
 
 function toRecord(raw: Record<string, string> | unknown[]): AlertRecord {
-  return fromFields(raw) as unknown as AlertRecord;
+  const record = fromFields(raw) as unknown as AlertRecord;
+  return { ...record, shownAt: record.shownAt ?? null }; // alerts stored before refreshMs existed
 }

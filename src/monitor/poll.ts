@@ -128,7 +128,7 @@ async function raise(
       throw err;
     });
     await store.setTs(plan.topology, o.key, ts);
-    await store.saveShown(plan.topology, o.key, o, digest);
+    await store.saveShown(plan.topology, o.key, o, digest, now);
     outcome.opened.push(o.key);
     return;
   }
@@ -136,14 +136,17 @@ async function raise(
   if (!alert.ts) return;
   if (claim.kind === 'reopened') {
     await sink.returned(alert.channel, alert.ts, alert);
-    await store.saveShown(plan.topology, o.key, o, digest);
+    await store.saveShown(plan.topology, o.key, o, digest, now);
     outcome.reopened.push(o.key);
     return;
   }
-  // Acknowledged: silenced until it resolves. Unchanged: nothing to say (not a post per poll).
-  if (alert.ackedBy || alert.digest === digest) return;
+  // Acknowledged: silenced until it resolves. Unchanged: the message is refreshed in place every
+  // refreshMs ("last seen" moves, so people see the monitor still sees it), never a new post.
+  if (alert.ackedBy) return;
+  const due = !alert.shownAt || now.getTime() - Date.parse(alert.shownAt) >= plan.refreshMs;
+  if (alert.digest === digest && !due) return;
   await sink.changed(alert.channel, alert.ts, alert);
-  await store.saveShown(plan.topology, o.key, o, digest);
+  await store.saveShown(plan.topology, o.key, o, digest, now);
   outcome.updated.push(o.key);
 }
 

@@ -8,6 +8,7 @@ export interface MonitorPlan {
   /** Stable phase of this topology's polls within the interval (spreads load across topologies). */
   offsetMs: number;
   channel: string;
+  refreshMs: number;
   thresholds: MonitorThresholds;
 }
 
@@ -27,6 +28,7 @@ export function monitorPlan(topology: Topology): MonitorPlan | null {
     intervalMs: m.intervalMs,
     offsetMs: jitter > 0 ? stableHash(topology.name) % jitter : 0,
     channel,
+    refreshMs: m.refreshMs,
     thresholds: m.thresholds,
   };
 }

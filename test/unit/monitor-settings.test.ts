@@ -40,17 +40,19 @@ describe('monitor config', () => {
     expect(monitorPlan(parse('    monitor: {}').topologies[0]!)!.offsetMs).toBe(plan!.offsetMs);
   });
 
-  it('takes alertChannel, interval, jitter and every threshold', () => {
+  it('takes alertChannel, interval, jitter, refresh and every threshold', () => {
     const c = parse(`    monitor:
       alertChannel: C0ALERTS
       intervalMs: 2000
       jitterMs: 0
+      refreshMs: 5000
       thresholds: { divergence: { maxDelta: 5, forMs: 1000 }, unreachableForMs: 3000, flapWindowMs: 9000 }`);
     expect(monitorPlan(c.topologies[0]!)).toEqual({
       topology: 'prod-live',
       intervalMs: 2000,
       offsetMs: 0,
       channel: 'C0ALERTS',
+      refreshMs: 5000,
       thresholds: { divergence: { maxDelta: 5, forMs: 1000 }, unreachableForMs: 3000, flapWindowMs: 9000 },
     });
   });

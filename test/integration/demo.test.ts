@@ -22,6 +22,8 @@ describe('the demo, scripted', () => {
     const script = readFileSync(join(__dirname, '..', 'fixtures', 'demo-walkthrough.txt'), 'utf8');
     // No REDIS_URL: the demo starts its own redis-server, as on a new user's machine.
     result = await runRecover(['demo', '--dir', root], { HOME: process.env.HOME ?? root }, { stdin: script });
+    if (!existsSync(join(demoDir, 'recover.yaml')))
+      throw new Error(`the demo did not start:\n${result.stderr}`);
     pgPort = Number(/port: (\d+)/.exec(readFileSync(join(demoDir, 'recover.yaml'), 'utf8'))?.[1]);
     redisPort = Number(/started Redis at redis:\/\/127\.0\.0\.1:(\d+)/.exec(result.stderr)?.[1]);
     const hosts = join(demoDir, 'hosts');

@@ -37,7 +37,7 @@ export interface DemoFleet {
   configFile: string;
   config: RecoverConfig;
   /** Stop every Live Server process the demo started. */
-  stopServers(): void;
+  stopServers(): Promise<void>;
 }
 
 /**
@@ -141,14 +141,34 @@ export async function createDemoFleet(o: {
     if (n.name === 'rls-1') writeKey(home, databaseOf(n), o.pg.user);
     if (n.running) execFileSync(script, ['start'], { stdio: 'ignore' });
   }
+  // A Live Server comes up a moment after `start` returns: wait, so a quick /quit stops it too.
+  for (const n of NODES.filter((x) => x.running))
+    await untilRunning(join(homes, n.name, 'bin', 'live-server.sh'));
 
+  const killAll = () => {
+    for (const n of NODES) killPidFile(join(homes, n.name, 'bin', 'live-server.pid'));
+  };
   return {
     configFile,
     config,
-    stopServers: () => {
-      for (const n of NODES) killPidFile(join(homes, n.name, 'bin', 'live-server.pid'));
+    stopServers: async () => {
+      killAll();
+      // A start a runbook step had just asked for lands ~0.3 s later: catch that one too.
+      await new Promise((r) => setTimeout(r, 500));
+      killAll();
     },
   };
+}
+
+async function untilRunning(script: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      execFileSync(script, ['status'], { stdio: 'ignore' });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100)); // exit 3: not yet
+    }
+  }
 }
 
 function databaseOf(n: DemoNode): string {

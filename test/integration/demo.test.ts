@@ -94,20 +94,30 @@ describe('the demo, scripted', () => {
     expect(await listening(pgPort)).toBe(false);
     expect(await listening(redisPort)).toBe(false);
     expect(liveServerPids.length).toBeGreaterThan(0);
-    // The Live Servers stop 0.3 s after being told; the demo has exited, so give them that.
-    await new Promise((r) => setTimeout(r, 500));
-    for (const pid of liveServerPids) expect(alive(pid)).toBe(false);
-    const mine = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(demoDir);
-        } catch {
-          return false;
-        }
-      });
-    expect(mine).toEqual([]);
+    expect(await leftovers(demoDir, liveServerPids)).toEqual([]);
   });
+});
+
+describe('the demo, left at once', () => {
+  const root = mkdtempSync(join(tmpdir(), 'recover-demo-quit-'));
+  chmodSync(root, 0o755);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('stops every Live Server even when /quit comes before they are up', async () => {
+    const result = await runRecover(
+      ['demo', '--dir', root],
+      { HOME: process.env.HOME ?? root },
+      { stdin: '/quit\n' },
+    );
+    expect(result.code).toBe(0);
+    const hosts = join(root, '.demo', 'hosts');
+    const pids = readdirSync(hosts)
+      .map((n) => join(hosts, n, 'bin', 'live-server.pid'))
+      .filter((f) => existsSync(f))
+      .map((f) => Number(readFileSync(f, 'utf8')));
+    expect(pids).toHaveLength(4); // the four slaves were up (the crashed master was not)
+    expect(await leftovers(join(root, '.demo'), pids)).toEqual([]);
+  }, 60_000);
 });
 
 function listening(port: number): Promise<boolean> {
@@ -119,6 +129,24 @@ function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** Processes of the demo still running: its Live Servers, or anything started under its directory. */
+async function leftovers(demoDir: string, liveServerPids: number[]): Promise<string[]> {
+  // A Live Server stops 0.3 s after being told; the demo has exited, so give them that.
+  await new Promise((r) => setTimeout(r, 500));
+  const live = liveServerPids.filter(alive).map((pid) => `live server ${pid}`);
+  const under = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(demoDir);
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => `process ${p}`);
+  return [...live, ...under];
 }
 
 /** Running (a zombie waiting for its reaper is not). */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import YAML from 'yaml';
@@ -145,9 +145,7 @@ export async function createDemoFleet(o: {
   for (const n of NODES.filter((x) => x.running))
     await untilRunning(join(homes, n.name, 'bin', 'live-server.sh'));
 
-  const killAll = () => {
-    for (const n of NODES) killPidFile(join(homes, n.name, 'bin', 'live-server.pid'));
-  };
+  const killAll = () => stopLiveServers(o.dir);
   return {
     configFile,
     config,
@@ -182,8 +180,15 @@ function writeKey(home: string, database: string, user: string): void {
   writeFileSync(join(dir, `${database}.${user}.rijndael`), 'demo-rijndael-key\n', { mode: 0o600 });
 }
 
+/** Stop every Live Server whose pid file is under the demo directory (this run's or a killed one's). */
+export function stopLiveServers(demoDir: string): void {
+  const hosts = join(demoDir, 'hosts');
+  if (!existsSync(hosts)) return;
+  for (const node of readdirSync(hosts)) killPidFile(join(hosts, node, 'bin', 'live-server.pid'));
+}
+
 /** Stop the process a pid file names, if it still runs. */
-export function killPidFile(file: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+function killPidFile(file: string, signal: NodeJS.Signals = 'SIGTERM'): void {
   if (!existsSync(file)) return;
   const pid = Number(readFileSync(file, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0) return;

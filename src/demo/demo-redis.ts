@@ -94,7 +94,7 @@ async function waitForRedis(url: string, withinMs: number, child: ChildProcess |
 }
 
 /** SIGTERM (redis-server saves and exits), SIGKILL after 5 s. */
-export async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

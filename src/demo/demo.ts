@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RecoverConfig } from '../config/topology';
-import { createDemoFleet, DEMO_PASSWORD_ENV, killPidFile } from './demo-fleet';
+import { createDemoFleet, DEMO_PASSWORD_ENV, stopLiveServers } from './demo-fleet';
 import { demoRedis } from './demo-redis';
 import { ensurePgClientTools, startEmbeddedPg } from './embedded-pg';
 
@@ -106,9 +106,7 @@ function stopLeftovers(dir: string): void {
       }
     }
   }
-  const hosts = join(dir, 'hosts');
-  if (existsSync(hosts))
-    for (const node of readdirSync(hosts)) killPidFile(join(hosts, node, 'bin', 'live-server.pid'));
+  stopLiveServers(dir);
 }
 
 /** A recorded pid may have been reused since: only a postgres or redis-server is stopped. */

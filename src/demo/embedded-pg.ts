@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { aptInstall, DemoSetupError, freePort, onPath, pgToolMajor } from './system-tools';
 
 /** The server major version the demo embeds; pg_dump must be at least this new to dump it. */
-export const EMBEDDED_PG_MAJOR = 15;
+const EMBEDDED_PG_MAJOR = 15;
 
 export interface EmbeddedPg {
   port: number;

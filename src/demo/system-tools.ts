@@ -30,7 +30,7 @@ export function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
 }
 
 /** Root on Debian or Ubuntu: the demo may install what it lacks from the system's packages. */
-export function canAptInstall(): boolean {
+function canAptInstall(): boolean {
   return process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
 }
 

@@ -26,11 +26,7 @@ describe('the demo, scripted', () => {
       throw new Error(`the demo did not start:\n${result.stderr}`);
     pgPort = Number(/port: (\d+)/.exec(readFileSync(join(demoDir, 'recover.yaml'), 'utf8'))?.[1]);
     redisPort = Number(/started Redis at redis:\/\/127\.0\.0\.1:(\d+)/.exec(result.stderr)?.[1]);
-    const hosts = join(demoDir, 'hosts');
-    liveServerPids = readdirSync(hosts)
-      .map((n) => join(hosts, n, 'bin', 'live-server.pid'))
-      .filter((f) => existsSync(f))
-      .map((f) => Number(readFileSync(f, 'utf8')));
+    liveServerPids = liveServerPidsUnder(demoDir);
   }, 180_000);
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -110,11 +106,7 @@ describe('the demo, left at once', () => {
       { stdin: '/quit\n' },
     );
     expect(result.code).toBe(0);
-    const hosts = join(root, '.demo', 'hosts');
-    const pids = readdirSync(hosts)
-      .map((n) => join(hosts, n, 'bin', 'live-server.pid'))
-      .filter((f) => existsSync(f))
-      .map((f) => Number(readFileSync(f, 'utf8')));
+    const pids = liveServerPidsUnder(join(root, '.demo'));
     expect(pids).toHaveLength(4); // the four slaves were up (the crashed master was not)
     expect(await leftovers(join(root, '.demo'), pids)).toEqual([]);
   }, 60_000);
@@ -129,6 +121,15 @@ function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** The pids the demo's Live Server pid files name. */
+function liveServerPidsUnder(demoDir: string): number[] {
+  const hosts = join(demoDir, 'hosts');
+  return readdirSync(hosts)
+    .map((n) => join(hosts, n, 'bin', 'live-server.pid'))
+    .filter((f) => existsSync(f))
+    .map((f) => Number(readFileSync(f, 'utf8')));
 }
 
 /** Processes of the demo still running: its Live Servers, or anything started under its directory. */

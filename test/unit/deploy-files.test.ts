@@ -44,6 +44,14 @@ describe('Dockerfile', () => {
     expect(fromFlags.filter(Boolean)).toEqual(['build', 'build']);
   });
 
+  test('the build stage installs npm 11 before the dependencies (allowScripts needs it)', () => {
+    const runs = of('RUN', stages[0]!).map((r) => r.getArgumentsContent() ?? '');
+    const npm11 = runs.findIndex((r) => /npm install -g npm@11(\.|\s|$)/.test(r));
+    const deps = runs.findIndex((r) => r.includes('scripts/install-deps.sh'));
+    expect(npm11).toBeGreaterThanOrEqual(0);
+    expect(deps).toBeGreaterThan(npm11);
+  });
+
   test('runs as a non-root user, with a health check that is a real command', () => {
     const users = of('USER').map((u) => args(u)[0]);
     expect(users).toHaveLength(1);

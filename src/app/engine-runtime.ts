@@ -5,7 +5,8 @@ import { DbRegistry } from '../db/connect';
 import { hostActionExecutors } from '../engine/host-actions';
 import { HostExecutors } from '../hosts/executors';
 import { AuditLog } from '../engine/audit';
-import type { EngineDeps } from '../engine/deps';
+import { livenessFor, type EngineDeps } from '../engine/deps';
+import { startWatchdog } from '../engine/watchdog';
 import { sqlExecutors, type ExecutorRegistry } from '../engine/executors';
 import { RunLedger } from '../engine/ledger';
 import { TopologyLease } from '../engine/lease';
@@ -46,6 +47,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
   const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
   await redis.connect();
   const workers: Worker[] = [];
+  const watchdogs: { stop(): void }[] = [];
   const dbs = new DbRegistry({ env: options.env });
   // Database passwords must never show in a command's output: redact them from every host's tails.
   const secrets = options.config.topologies
@@ -77,6 +79,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       groups: options.groups ?? (async () => options.config.groups),
       inspect: (topology) => inspectTopology(topology, dbs),
       clock,
+      liveness: livenessFor(undefined),
     };
     const q = queue;
     return {
@@ -84,15 +87,21 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       redis,
       warnings,
       startWorker(workerOptions = {}) {
+        // A worker beats while it moves a run, three times per job lock period.
+        deps.liveness = livenessFor(workerOptions.lockDurationMs);
         const worker = startRunWorker(deps, {
           ...workerOptions,
           connection: connectionFor(),
           prefix: options.prefix,
         });
         workers.push(worker);
+        watchdogs.push(
+          startWatchdog(deps, workerOptions.watchdogMs ?? 15_000, workerOptions.onError ?? onError),
+        );
         return worker;
       },
       async close() {
+        for (const w of watchdogs) w.stop();
         await Promise.allSettled(workers.map((w) => closeWorker(w, 10_000)));
         await q.close();
         await hosts.closeAll();

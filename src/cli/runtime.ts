@@ -50,14 +50,21 @@ export async function followRun(
   let seen = fromIndex;
   const started = Date.now();
   let hinted = false;
-  for (;;) {
+  const printNew = async () => {
     const events = await rt.deps.audit.read(runId);
     for (const e of events.slice(seen)) ctx.stdout.write(renderAuditLine(e) + '\n');
     const progressed = events.length > seen;
     seen = events.length;
+    return progressed;
+  };
+  for (;;) {
+    const progressed = await printNew();
     const run = await rt.deps.ledger.getRun(runId);
     const running = await rt.deps.ledger.getSteps(runId).then((s) => s.some((x) => x.state === 'running'));
-    if (run && run.state !== 'running' && !running) return run.state;
+    if (run && run.state !== 'running' && !running) {
+      await printNew(); // the event that came with the state change
+      return run.state;
+    }
     if (!progressed && !hinted && Date.now() - started > 5000) {
       ctx.stderr.write('(no progress yet: is a worker running? start one with `recover worker`)\n');
       hinted = true;

@@ -45,16 +45,22 @@ export function redisPrefix(env: NodeJS.ProcessEnv = process.env): string {
   return env.RECOVER_REDIS_PREFIX ?? 'recover';
 }
 
-/** Worker lock and stall-check periods; short in tests so a killed worker's job is picked up fast. */
+/**
+ * Worker lock, stall-check and watchdog periods; short in tests so a killed worker's job is
+ * picked up fast.
+ */
 export function workerTimings(env: NodeJS.ProcessEnv = process.env): {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  watchdogMs?: number;
 } {
   const lock = Number(env.RECOVER_LOCK_MS);
   const stalled = Number(env.RECOVER_STALLED_MS);
+  const watchdog = Number(env.RECOVER_WATCHDOG_MS);
   return {
     ...(lock > 0 ? { lockDurationMs: lock } : {}),
     ...(stalled > 0 ? { stalledIntervalMs: stalled } : {}),
+    ...(watchdog > 0 ? { watchdogMs: watchdog } : {}),
   };
 }
 

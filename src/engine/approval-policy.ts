@@ -104,7 +104,7 @@ export function decideApproval(input: ApprovalInput): ApprovalDecision {
   if (waitedMs > access.approvalTtlMinutes * 60_000)
     return no(
       'expired',
-      `approval expired: step waited ${Math.ceil(waitedMs / 60_000)} min, limit ${access.approvalTtlMinutes} min; ask for a fresh approval with retry`,
+      `approval request expired: it waited ${Math.ceil(waitedMs / 60_000)} min, limit ${access.approvalTtlMinutes} min. Recover asks again with the plan as it is now: approve the new request`,
     );
   return { ok: true };
 }

@@ -8,6 +8,9 @@ export interface AuditOptions {
   globalMaxLen?: number;
 }
 
+/** Cap of the all-runs stream (approximate); a run's own stream is never trimmed. */
+export const AUDIT_ALL_MAXLEN = 10_000;
+
 /** Append-only: one Redis stream per run, plus a capped stream of every run's events. */
 export class AuditLog {
   private readonly keys: RecoverKeys;
@@ -18,7 +21,7 @@ export class AuditLog {
     options: AuditOptions = {},
   ) {
     this.keys = new RecoverKeys(options.prefix);
-    this.globalMaxLen = options.globalMaxLen ?? 10_000;
+    this.globalMaxLen = options.globalMaxLen ?? AUDIT_ALL_MAXLEN;
   }
 
   /** Returns the entry id in the run's stream. */

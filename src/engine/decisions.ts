@@ -1,6 +1,7 @@
 import { decideApproval, isApprover } from './approval-policy';
-import { EngineError, record, topologyOf, type EngineDeps } from './deps';
+import { auditEvent, EngineError, record, topologyOf, type EngineDeps } from './deps';
 import { finishRun, type Fence } from './finish';
+import { LedgerError } from './ledger';
 import { TERMINAL_RUN_STATES, type Actor, type RunRecord } from './types';
 
 /** A human acts on a run on behalf of the lease holder: no takeover, so a running step's result still lands. */
@@ -51,6 +52,8 @@ export async function approve(
   });
   if (!decision.ok) {
     if (decision.code === 'already-approved') return { counted: false, gate };
+    if (decision.code === 'expired')
+      await renewRequest(deps, run, fence, gateIds, stepsStage(plan.steps, gate));
     await record(deps, {
       runId: run.id,
       kind: 'approval-refused',
@@ -62,21 +65,21 @@ export async function approve(
     throw new EngineError('approval-refused', decision.message);
   }
   const at = deps.clock().toISOString();
+  // The approval, the run running again and the audit event land together.
   const stored = await deps.ledger.recordApproval(
     run.id,
     { gate, planHash: presented, approver: req.approver.id, at, voidedAt: null, consumedAt: null },
     fence,
+    auditEvent(deps, {
+      runId: run.id,
+      kind: 'approval',
+      actor: req.approver.id,
+      stepId: null,
+      summary: `${req.approver.id} approved gate "${gate}" of plan ${presented.slice(0, 12)}`,
+      detail: { gate, planHash: presented },
+    }),
   );
   if (!stored.recorded) return { counted: false, gate };
-  await record(deps, {
-    runId: run.id,
-    kind: 'approval',
-    actor: req.approver.id,
-    stepId: null,
-    summary: `${req.approver.id} approved gate "${gate}" of plan ${presented.slice(0, 12)}`,
-    detail: { gate, planHash: presented },
-  });
-  await deps.ledger.setRunState(run.id, 'running', fence, null);
   await deps.notifier.notify({
     type: 'approval-decided',
     run,
@@ -112,20 +115,31 @@ export async function reject(
   await finishRun(deps, run, fence, 'aborted', `rejected by ${actor.id}`);
 }
 
+/**
+ * Abort frees the topology at once unless a live worker is still executing a step: then the
+ * step finishes and is recorded, and that worker lets go. A step left `running` by a dead worker
+ * is recorded as unknown.
+ */
 export async function abort(deps: EngineDeps, runId: string, actor: Actor): Promise<void> {
   const { run, fence } = await activeRun(deps, runId);
   await assertMayAct(deps, run, actor);
   const steps = await deps.ledger.getSteps(run.id);
-  if (!steps.some((s) => s.state === 'running'))
+  const running = steps.filter((s) => s.state === 'running');
+  const lease = await deps.lease.current(run.topology);
+  const live = lease ? deps.lease.isLive(lease) : false;
+  if (running.length === 0 || !live) {
+    for (const s of running)
+      await deps.ledger.transitionStep(run.id, s.stepId, ['running'], 'unknown', {}, fence);
     return finishRun(deps, run, fence, 'aborted', `aborted by ${actor.id}`);
-  // A step is running: keep the lease so its result still lands; the worker releases it afterwards.
-  await deps.ledger.setRunState(run.id, 'aborted', fence, `aborted by ${actor.id}`);
-  await record(deps, {
-    runId: run.id,
-    kind: 'abort',
-    actor: actor.id,
-    stepId: null,
-    summary: `${actor.id} aborted the run; the step still running finishes and is recorded`,
+  }
+  await deps.ledger.setRunState(run.id, 'aborted', fence, `aborted by ${actor.id}`, {
+    events: auditEvent(deps, {
+      runId: run.id,
+      kind: 'abort',
+      actor: actor.id,
+      stepId: null,
+      summary: `${actor.id} aborted the run; the step still running finishes and is recorded`,
+    }),
   });
   await deps.notifier.notify({
     type: 'run-finished',
@@ -135,7 +149,11 @@ export async function abort(deps: EngineDeps, runId: string, actor: Actor): Prom
 
 export type Decision = 'retry' | 'mark-done' | 'abort';
 
-/** The human choice for a step whose outcome is unknown after a worker died. */
+/**
+ * The human choice for a step whose outcome is unknown after a worker died. Each unknown step
+ * is decided on its own; the run stays halted until the last one is. On a run halted with no
+ * unknown step (the engine could not go on), retry resumes it.
+ */
 export async function decide(
   deps: EngineDeps,
   runId: string,
@@ -150,36 +168,73 @@ export async function decide(
   if (choice === 'abort') return abort(deps, runId, actor);
   const plan = (await deps.ledger.getPlan(run.id))!;
   const step = plan.steps.find((p) => p.id === stepId);
-  const current = await deps.ledger.getStep(run.id, stepId);
-  if (!step || current?.state !== 'unknown')
-    throw new EngineError('no-such-gate', `step ${stepId} of run ${runId} is not in an unknown state`);
-  const at = deps.clock().toISOString();
-  if (choice === 'mark-done') {
-    await deps.ledger.transitionStep(
-      run.id,
-      stepId,
-      ['unknown'],
-      'done',
-      {
-        finishedAt: at,
-        result: current.result ? { ...current.result, note: `marked done by ${actor.id}` } : null,
-      },
-      fence,
-    );
-  } else {
-    // A retry of a destructive step needs a fresh approval: the old one was spent on the lost attempt.
-    if (step.gate) await deps.ledger.voidApproval(run.id, step.gate, at);
-    await deps.ledger.transitionStep(run.id, stepId, ['unknown'], 'pending', {}, fence);
-  }
-  await deps.ledger.setRunState(run.id, 'running', fence, null);
-  await record(deps, {
+  const steps = await deps.ledger.getSteps(run.id);
+  const current = steps.find((s) => s.stepId === stepId);
+  if (!step || !current) throw new EngineError('no-such-gate', `run ${runId} has no step ${stepId}`);
+  const event = auditEvent(deps, {
     runId: run.id,
     kind: 'decision',
     actor: actor.id,
     stepId,
     summary: `${actor.id} chose ${choice} for ${stepId}`,
   });
-  await deps.queue.advance(run.id, step.stage, `decision-${choice}-${current.attempts}`);
+  if (!steps.some((s) => s.state === 'unknown')) {
+    if (choice !== 'retry')
+      throw new EngineError('no-such-gate', `no step of run ${runId} is in an unknown state: retry or abort`);
+    const resumed = await deps.ledger.setRunState(run.id, 'running', fence, null, {
+      from: ['halted'],
+      events: event,
+    });
+    if (resumed) await deps.queue.advance(run.id, step.stage, 'resume');
+    return;
+  }
+  if (current.state !== 'unknown')
+    throw new EngineError('no-such-gate', `step ${stepId} of run ${runId} is not in an unknown state`);
+  const at = deps.clock().toISOString();
+  // A retry of a destructive step needs a fresh approval: the old one was spent on the lost attempt.
+  if (choice === 'retry' && step.gate) await deps.ledger.voidApproval(run.id, step.gate, at);
+  const patch =
+    choice === 'mark-done'
+      ? {
+          finishedAt: at,
+          result: current.result ? { ...current.result, note: `marked done by ${actor.id}` } : null,
+        }
+      : {};
+  let left: string[];
+  try {
+    left = await deps.ledger.decideStep(
+      run.id,
+      stepId,
+      choice === 'mark-done' ? 'done' : 'pending',
+      patch,
+      fence,
+      `still unknown: %s. Check, then decide retry, mark-done or abort for each`,
+      event,
+    );
+  } catch (err) {
+    if (err instanceof LedgerError && (err.code === 'NOT_HALTED' || err.code === 'STEP_NOT_UNKNOWN'))
+      throw new EngineError('no-such-gate', `${err.message}: decided already?`);
+    throw err;
+  }
+  if (left.length === 0) await deps.queue.advance(run.id, step.stage, `decision-${choice}`);
+}
+
+/** An approval request that waited past its TTL is asked again, with the plan as it is now. */
+async function renewRequest(
+  deps: EngineDeps,
+  run: RunRecord,
+  fence: Fence,
+  gateIds: Set<string>,
+  stage: number,
+): Promise<void> {
+  for (const id of gateIds)
+    await deps.ledger.transitionStep(run.id, id, ['awaiting-approval'], 'pending', {}, fence);
+  await deps.ledger.setRunState(run.id, 'running', fence, null, { from: ['awaiting-approval'] });
+  await deps.queue.advance(run.id, stage, 'renew');
+}
+
+function stepsStage(planSteps: { gate: string | null; stage: number }[], gate: string): number {
+  return planSteps.find((p) => p.gate === gate)!.stage;
 }
 
 async function assertMayAct(deps: EngineDeps, run: RunRecord, actor: Actor): Promise<void> {

@@ -25,6 +25,31 @@ export interface EngineDeps {
   /** A fresh probe + proposal; injected so the engine never reaches past its deps. */
   inspect(topology: Topology): Promise<StatusReport>;
   clock(): Date;
+  /** How often a worker on a run beats, and after how long without a beat it counts as dead. */
+  liveness?: Liveness;
+  /** What a dead attempt left on the databases: cancel its statements, say what a node holds. */
+  leftovers?: Leftovers;
+}
+
+export interface Leftovers {
+  /** Cancel sessions tagged with `tag` (see stepTag) on the nodes; one line per thing cancelled. */
+  cancel(topology: Topology, nodes: string[], tag: string): Promise<string[]>;
+  /** One line per node: what its database holds now. */
+  describe(topology: Topology, nodes: string[]): Promise<string[]>;
+}
+
+export interface Liveness {
+  heartbeatMs: number;
+  staleAfterMs: number;
+}
+
+export const DEFAULT_LIVENESS: Liveness = { heartbeatMs: 5_000, staleAfterMs: 20_000 };
+
+/** Derived from the job lock: a worker beats three times per lock period, and is dead after 3 missed beats (3 s at least). */
+export function livenessFor(lockDurationMs: number | undefined): Liveness {
+  if (!lockDurationMs) return DEFAULT_LIVENESS;
+  const heartbeatMs = Math.max(100, Math.min(5_000, Math.round(lockDurationMs / 3)));
+  return { heartbeatMs, staleAfterMs: Math.max(3_000, 3 * heartbeatMs) };
 }
 
 export class EngineError extends Error {
@@ -38,7 +63,8 @@ export class EngineError extends Error {
       | 'run-ended'
       | 'not-halted'
       | 'no-such-gate'
-      | 'approval-refused',
+      | 'approval-refused'
+      | 'approval-expired',
     message: string,
   ) {
     super(message);
@@ -52,9 +78,14 @@ export function topologyOf(deps: Pick<EngineDeps, 'config'>, name: string): Topo
   return topology;
 }
 
-export async function record(
-  deps: EngineDeps,
-  event: Omit<AuditEvent, 'at' | 'detail'> & { detail?: AuditEvent['detail'] },
-): Promise<void> {
-  await deps.audit.append({ ...event, detail: event.detail ?? {}, at: deps.clock().toISOString() });
+type EventInput = Omit<AuditEvent, 'at' | 'detail'> & { detail?: AuditEvent['detail'] };
+
+/** An audit event stamped now, for a ledger write that records it atomically with its change. */
+export function auditEvent(deps: Pick<EngineDeps, 'clock'>, event: EventInput): AuditEvent {
+  return { ...event, detail: event.detail ?? {}, at: deps.clock().toISOString() };
+}
+
+/** An audit event that goes with no state change (a refusal, a note). */
+export async function record(deps: EngineDeps, event: EventInput): Promise<void> {
+  await deps.audit.append(auditEvent(deps, event));
 }

@@ -8,6 +8,8 @@ export interface ExecContext {
   db(node: string): Db;
   /** A value an earlier step captured, by concrete plan step id and name. */
   captured(planStepId: string, name: string): string | undefined;
+  /** Names this attempt of the step (recover/<run>/<step>/<attempt>) on the sessions it opens. */
+  tag?: string;
 }
 
 export type Executor = (step: PlanStep, ctx: ExecContext) => Promise<StepResult>;

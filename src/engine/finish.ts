@@ -1,11 +1,11 @@
 import { replayFollowUp } from '../render/replay-text';
-import { record, type EngineDeps } from './deps';
+import { auditEvent, type EngineDeps } from './deps';
 import type { Fence } from './keys';
 import type { RunRecord, RunState } from './types';
 
 export type { Fence } from './keys';
 
-/** End a run: final state, lease released (only now), audit and notification. */
+/** End a run: final state with its audit event, then the lease released (only now), then the notification. */
 export async function finishRun(
   deps: EngineDeps,
   run: RunRecord,
@@ -13,8 +13,6 @@ export async function finishRun(
   state: Extract<RunState, 'done' | 'failed' | 'aborted'>,
   reason: string | null,
 ): Promise<void> {
-  await deps.ledger.setRunState(run.id, state, fence, reason);
-  await deps.lease.release(run.topology, run.id, fence.token);
   // What is left for humans after a successful run (seed 000: publications to replay) is said at the end.
   const replay = state === 'done' ? (await deps.ledger.getPlan(run.id))?.basis.replay : null;
   const followUp = replay ? replayFollowUp(replay) : undefined;
@@ -22,13 +20,16 @@ export async function finishRun(
     state === 'done'
       ? `run finished: every step done${followUp ? `. ${followUp.replace(/\n/g, ' ')}` : ''}`
       : `run ${state}: ${reason ?? ''}`.trim();
-  await record(deps, {
-    runId: run.id,
-    kind: state === 'aborted' ? 'abort' : 'finish',
-    actor: null,
-    stepId: null,
-    summary,
+  await deps.ledger.setRunState(run.id, state, fence, reason, {
+    events: auditEvent(deps, {
+      runId: run.id,
+      kind: state === 'aborted' ? 'abort' : 'finish',
+      actor: null,
+      stepId: null,
+      summary,
+    }),
   });
+  await deps.lease.release(run.topology, run.id, fence.token);
   await deps.notifier.notify({
     type: 'run-finished',
     run: { ...run, state, reason },

@@ -27,7 +27,7 @@ if held then
 end
 local token = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'topology', ARGV[3], 'runId', ARGV[1], 'requester', ARGV[2],
-  'since', ARGV[4], 'heartbeatAt', ARGV[4], 'token', tostring(token))
+  'since', ARGV[4], 'heartbeatAt', ARGV[4], 'token', tostring(token), 'busy', 'false')
 return {1, redis.call('HGETALL', KEYS[1])}
 `);
 
@@ -38,10 +38,35 @@ redis.call('HSET', KEYS[1], 'token', tostring(token), 'heartbeatAt', ARGV[2])
 return redis.call('HGETALL', KEYS[1])
 `);
 
-const HEARTBEAT = new LuaScript(`
+/**
+ * ARGV runId, now, now (ms), staleAfterMs. Refuses ({'busy', holder}) while another worker is
+ * busy with the run and not stale; otherwise fences it out and marks this worker busy, stale
+ * after staleAfterMs without a heartbeat.
+ */
+const CLAIM = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'gone'} end
+if redis.call('HGET', KEYS[1], 'busy') == 'true' and tonumber(redis.call('HGET', KEYS[1], 'staleAt') or '0') > tonumber(ARGV[3]) then
+  return {'busy', redis.call('HGETALL', KEYS[1])}
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'token', tostring(token), 'heartbeatAt', ARGV[2], 'busy', 'true',
+  'staleAfterMs', ARGV[4], 'staleAt', tostring(tonumber(ARGV[3]) + tonumber(ARGV[4])))
+return {'claimed', redis.call('HGETALL', KEYS[1])}
+`);
+
+/** ARGV runId, token, now: the worker is done with the run for now (it waits on a human or a job). */
+const IDLE = new LuaScript(`
 local h = redis.call('HMGET', KEYS[1], 'runId', 'token')
 if h[1] ~= ARGV[1] or h[2] ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
+redis.call('HSET', KEYS[1], 'busy', 'false', 'heartbeatAt', ARGV[3])
+return 1
+`);
+
+/** ARGV runId, token, now, now (ms): pushes staleAt on by the staleAfterMs the claim set. */
+const HEARTBEAT = new LuaScript(`
+local h = redis.call('HMGET', KEYS[1], 'runId', 'token', 'staleAfterMs')
+if h[1] ~= ARGV[1] or h[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3], 'staleAt', tostring(tonumber(ARGV[4]) + tonumber(h[3] or '0')))
 return 1
 `);
 
@@ -52,9 +77,13 @@ redis.call('DEL', KEYS[1])
 return 1
 `);
 
+export type LeaseClaim =
+  { kind: 'claimed'; lease: LeaseHolder } | { kind: 'busy'; holder: LeaseHolder } | { kind: 'gone' };
+
 /**
  * One active run per topology. No TTL: a run waiting for approval keeps its lease until it
- * ends; heartbeatAt says whether the holder is alive, takeOver fences a dead one out.
+ * ends. `busy` and heartbeatAt say whether a worker is working on the run right now; claim
+ * waits for a live one and fences a dead one out, so one worker at a time moves a run.
  */
 export class TopologyLease {
   private readonly keys: RecoverKeys;
@@ -76,7 +105,7 @@ export class TopologyLease {
       [this.keys.lease(topology), this.keys.leaseToken(topology)],
       [JSON.stringify(runId), JSON.stringify(requester), JSON.stringify(topology), JSON.stringify(now)],
     )) as [number, string[]];
-    const lease = toHolder(reply[1]);
+    const lease = leaseHolderFrom(reply[1]);
     return reply[0] === 1 ? { ok: true, lease } : { ok: false, holder: lease };
   }
 
@@ -87,14 +116,46 @@ export class TopologyLease {
       [this.keys.lease(topology), this.keys.leaseToken(topology)],
       [JSON.stringify(runId), JSON.stringify(this.clock().toISOString())],
     )) as string[] | null;
-    return reply ? toHolder(reply) : null;
+    return reply ? leaseHolderFrom(reply) : null;
   }
 
-  async heartbeat(topology: string, runId: string, token: number): Promise<boolean> {
-    const reply = await HEARTBEAT.run(
+  /**
+   * For a worker about to move the run: 'busy' while another worker is on it and beat within
+   * staleAfterMs (try later), 'gone' when the run no longer holds the topology.
+   */
+  async claim(topology: string, runId: string, staleAfterMs: number): Promise<LeaseClaim> {
+    const now = this.clock();
+    const reply = (await CLAIM.run(
+      this.redis,
+      [this.keys.lease(topology), this.keys.leaseToken(topology)],
+      [JSON.stringify(runId), JSON.stringify(now.toISOString()), now.getTime(), staleAfterMs],
+    )) as [string, unknown[]?];
+    if (reply[0] === 'claimed') return { kind: 'claimed', lease: leaseHolderFrom(reply[1]!) };
+    if (reply[0] === 'busy') return { kind: 'busy', holder: leaseHolderFrom(reply[1]!) };
+    return { kind: 'gone' };
+  }
+
+  /** The claiming worker has finished its piece: the next job may claim at once. */
+  async idle(topology: string, runId: string, token: number): Promise<boolean> {
+    const reply = await IDLE.run(
       this.redis,
       [this.keys.lease(topology)],
       [JSON.stringify(runId), String(token), JSON.stringify(this.clock().toISOString())],
+    );
+    return reply === 1;
+  }
+
+  /** A worker is on the run and has beaten recently enough (as its claim defined it). */
+  isLive(holder: LeaseHolder): boolean {
+    return holder.busy && holder.staleAt !== null && holder.staleAt > this.clock().getTime();
+  }
+
+  async heartbeat(topology: string, runId: string, token: number): Promise<boolean> {
+    const now = this.clock();
+    const reply = await HEARTBEAT.run(
+      this.redis,
+      [this.keys.lease(topology)],
+      [JSON.stringify(runId), String(token), JSON.stringify(now.toISOString()), now.getTime()],
     );
     return reply === 1;
   }
@@ -110,7 +171,7 @@ export class TopologyLease {
 
   async current(topology: string): Promise<LeaseHolder | null> {
     const raw = await this.redis.hgetall(this.keys.lease(topology));
-    return Object.keys(raw).length === 0 ? null : toHolder(raw);
+    return Object.keys(raw).length === 0 ? null : leaseHolderFrom(raw);
   }
 
   /** Throws StaleTokenError unless (runId, token) still hold the topology. */
@@ -121,7 +182,8 @@ export class TopologyLease {
   }
 }
 
-function toHolder(raw: Record<string, string> | unknown[]): LeaseHolder {
+/** A lease hash as HGETALL returns it → LeaseHolder. */
+export function leaseHolderFrom(raw: Record<string, string> | unknown[]): LeaseHolder {
   const f = fromFields(raw);
   return {
     topology: f.topology as string,
@@ -130,5 +192,7 @@ function toHolder(raw: Record<string, string> | unknown[]): LeaseHolder {
     since: f.since as string,
     heartbeatAt: f.heartbeatAt as string,
     token: f.token as number,
+    busy: f.busy === true,
+    staleAt: typeof f.staleAt === 'number' ? f.staleAt : null,
   };
 }

@@ -13,7 +13,10 @@ export type LedgerErrorCode =
   | 'RUN_ENDED'
   | 'STALE_PLAN'
   | 'NO_APPROVAL'
-  | 'NOT_IN_GATE';
+  | 'APPROVAL_EXPIRED'
+  | 'NOT_IN_GATE'
+  | 'NOT_HALTED'
+  | 'STEP_NOT_UNKNOWN';
 
 export class LedgerError extends Error {
   constructor(
@@ -84,6 +87,27 @@ local f = fenced()
 if f then return f end
 `;
 
+/**
+ * Scripts that record their audit events in the same atomic step as the state change: the last
+ * two KEYS are the run's audit stream and the all-runs stream; the last ARGV are the events'
+ * JSON bodies, their count and the all-runs stream's cap (see auditTail in ledger.ts).
+ * Must come first in a script: it takes its arguments off the ends of KEYS and ARGV.
+ */
+const AUDIT = `
+local AUDIT_CAP = table.remove(ARGV)
+local AUDIT_N = tonumber(table.remove(ARGV))
+local AUDIT_EVENTS = {}
+for i = 1, AUDIT_N do table.insert(AUDIT_EVENTS, 1, table.remove(ARGV)) end
+local AUDIT_ALL = table.remove(KEYS)
+local AUDIT_RUN = table.remove(KEYS)
+local function emit()
+  for _, body in ipairs(AUDIT_EVENTS) do
+    redis.call('XADD', AUDIT_RUN, '*', 'event', body)
+    redis.call('XADD', AUDIT_ALL, 'MAXLEN', '~', AUDIT_CAP, '*', 'event', body)
+  end
+end
+`;
+
 const PENDING = `
 local function pending(key, id, attempts)
   redis.call('DEL', key)
@@ -109,6 +133,34 @@ redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
 return 1
 `);
 
+/**
+ * Lease and run in one step, so a crash cannot leave a lease held by a run that does not exist.
+ * KEYS lease, lease-token, run, plan, step-ids, runs, runs:topology (+ audit); ARGV runId (JSON),
+ * requester (JSON), topology (JSON), now (JSON), score, id, plan, step prefix, n, n run fields…,
+ * step ids… → {'held', holder} | {'ok', lease}.
+ */
+export const START_RUN = new LuaScript(`${AUDIT}${PENDING}
+local held = redis.call('HGET', KEYS[1], 'runId')
+if held then return {'held', redis.call('HGETALL', KEYS[1])} end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'exists'} end
+local token = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'topology', ARGV[3], 'runId', ARGV[1], 'requester', ARGV[2],
+  'since', ARGV[4], 'heartbeatAt', ARGV[4], 'token', tostring(token), 'busy', 'false')
+local n = tonumber(ARGV[9])
+local fields = {}
+for i = 10, 9 + n do table.insert(fields, ARGV[i]) end
+redis.call('HSET', KEYS[3], unpack(fields))
+redis.call('SET', KEYS[4], ARGV[7])
+for i = 10 + n, #ARGV do
+  pending(ARGV[8] .. ARGV[i], ARGV[i], '0')
+  redis.call('RPUSH', KEYS[5], ARGV[i])
+end
+redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6])
+redis.call('ZADD', KEYS[7], ARGV[5], ARGV[6])
+emit()
+return {'ok', redis.call('HGETALL', KEYS[1])}
+`);
+
 /** KEYS step-ids; ARGV step prefix → one HGETALL per step, in plan order (one snapshot). */
 export const READ_STEPS = new LuaScript(`
 local out = {}
@@ -119,7 +171,7 @@ return out
 `);
 
 /** KEYS run, lease, step; ARGV …, to, updatedAt, n, n from-states…, patch field/value pairs… */
-export const TRANSITION = new LuaScript(`${FENCE}
+export const TRANSITION = new LuaScript(`${AUDIT}${FENCE}
 local state = redis.call('HGET', KEYS[3], 'state')
 if not state then return {'no-step'} end
 local n = tonumber(ARGV[5])
@@ -131,19 +183,31 @@ for i = 6 + n, #ARGV do table.insert(sets, ARGV[i]) end
 redis.call('HSET', KEYS[3], unpack(sets))
 if ARGV[3] == '"running"' then redis.call('HINCRBY', KEYS[3], 'attempts', 1) end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
+emit()
 return {'ok', redis.call('HGETALL', KEYS[3])}
 `);
 
-/** KEYS run, lease; ARGV …, state, reason, updatedAt, terminal states… (terminal is final) */
-export const SET_RUN_STATE = new LuaScript(`${FENCE}
+/**
+ * KEYS run, lease (+ audit); ARGV …, state, reason, updatedAt, n, n allowed current states
+ * (none: any), terminal states… A terminal state is final; a current state not allowed answers
+ * {'mismatch', state} and writes nothing.
+ */
+export const SET_RUN_STATE = new LuaScript(`${AUDIT}${FENCE}
 local current = redis.call('HGET', KEYS[1], 'state')
-for i = 6, #ARGV do
+local n = tonumber(ARGV[6])
+for i = 7 + n, #ARGV do
   if current == ARGV[i] then
     if current == ARGV[3] then return {'ok', redis.call('HGETALL', KEYS[1])} end
     return {'ended', current}
   end
 end
+if n > 0 then
+  local allowed = false
+  for i = 7, 6 + n do if ARGV[i] == current then allowed = true end end
+  if not allowed then return {'mismatch', current} end
+end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'reason', ARGV[4], 'updatedAt', ARGV[5])
+emit()
 return {'ok', redis.call('HGETALL', KEYS[1])}
 `);
 
@@ -180,11 +244,13 @@ return {'ok'}
 `);
 
 /**
- * KEYS run, lease, approvals, approval-seq; ARGV …, gate, planHash, approval prefix, at, fields…
- * One live approval per (run, gate, planHash): a repeat answers {'exists', approval}. An
- * approval for a newer plan voids the gate's older one; a void one can be replaced (retry).
+ * KEYS run, lease, approvals, approval-seq (+ audit); ARGV …, gate, planHash, approval prefix,
+ * at, fields… One live approval per (run, gate, planHash): a repeat answers {'exists',
+ * approval}. An approval for a newer plan voids the gate's older one; a void one can be
+ * replaced (retry). A run waiting for approval is running again in the same step, so a crash
+ * right after cannot leave an approved run waiting (the watchdog moves a running run on).
  */
-export const RECORD_APPROVAL = new LuaScript(`${FENCE}
+export const RECORD_APPROVAL = new LuaScript(`${AUDIT}${FENCE}
 local current = redis.call('HGET', KEYS[1], 'planHash')
 if current ~= ARGV[4] then return {'stale-plan', current} end
 local n = redis.call('HGET', KEYS[3], ARGV[3])
@@ -200,6 +266,10 @@ local fields = {}
 for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', ARGV[5] .. n, unpack(fields))
 redis.call('HSET', KEYS[3], ARGV[3], n)
+if redis.call('HGET', KEYS[1], 'state') == '"awaiting-approval"' then
+  redis.call('HSET', KEYS[1], 'state', '"running"', 'reason', 'null', 'updatedAt', ARGV[6])
+end
+emit()
 return {'ok', redis.call('HGETALL', ARGV[5] .. n)}
 `);
 
@@ -214,8 +284,9 @@ return 1
 `);
 
 /**
- * KEYS run, approvals; ARGV gate, approval prefix, step id, at → 'ok' | 'used' | 'none' | 'stale-plan'.
- * HSETNX on a field per step is the once-only guarantee for destructive steps.
+ * KEYS run, approvals; ARGV gate, approval prefix, step id, at, given-after →
+ * 'ok' | 'used' | 'none' | 'stale-plan' | 'expired'. HSETNX on a field per step is the once-only
+ * guarantee for destructive steps; an approval given before given-after is too old to be used.
  */
 export const CONSUME_APPROVAL = new LuaScript(`
 local n = redis.call('HGET', KEYS[2], ARGV[1])
@@ -223,7 +294,37 @@ if not n then return 'none' end
 local k = ARGV[2] .. n
 if redis.call('HGET', k, 'voidedAt') ~= 'null' then return 'none' end
 if redis.call('HGET', k, 'planHash') ~= redis.call('HGET', KEYS[1], 'planHash') then return 'stale-plan' end
+if redis.call('HEXISTS', k, 'consumed:' .. ARGV[3]) == 1 then return 'used' end
+if redis.call('HGET', k, 'at') < ARGV[5] then return 'expired' end
 if redis.call('HSETNX', k, 'consumed:' .. ARGV[3], ARGV[4]) == 0 then return 'used' end
 if redis.call('HGET', k, 'consumedAt') == 'null' then redis.call('HSET', k, 'consumedAt', ARGV[4]) end
 return 'ok'
+`);
+
+/**
+ * A human's choice for a step whose outcome is unknown, atomically with its audit event.
+ * KEYS run, lease, step, step-ids (+ audit); ARGV …, to ('"done"' | '"pending"'), updatedAt,
+ * step prefix, halted reason for the steps still unknown ('%s' = their ids), patch pairs…
+ * → {'ok', remaining unknown ids…} | {'mismatch', state} | {'not-halted', state}.
+ * The run stays halted while any step is unknown; the last decision sets it running again.
+ */
+export const DECIDE = new LuaScript(`${AUDIT}${FENCE}
+local run_state = redis.call('HGET', KEYS[1], 'state')
+if run_state ~= '"halted"' then return {'not-halted', run_state} end
+local state = redis.call('HGET', KEYS[3], 'state')
+if state ~= '"unknown"' then return {'mismatch', state or ''} end
+local sets = {'state', ARGV[3]}
+for i = 7, #ARGV do table.insert(sets, ARGV[i]) end
+redis.call('HSET', KEYS[3], unpack(sets))
+local left = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+  if redis.call('HGET', ARGV[5] .. id, 'state') == '"unknown"' then table.insert(left, id) end
+end
+if #left == 0 then
+  redis.call('HSET', KEYS[1], 'state', '"running"', 'reason', 'null', 'updatedAt', ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'reason', cjson.encode(string.format(ARGV[6], table.concat(left, ', '))), 'updatedAt', ARGV[4])
+end
+emit()
+return {'ok', unpack(left)}
 `);

@@ -1,10 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Plan } from '../runbook/types';
 import { fromFields, RecoverKeys, toFields, type Clock, type Fence, type StoreOptions } from './keys';
+import { AUDIT_ALL_MAXLEN } from './audit';
+import { leaseHolderFrom } from './lease';
 import {
   checkFenced,
   CONSUME_APPROVAL,
   CREATE_RUN,
+  DECIDE,
+  START_RUN,
   fenceArgs,
   LedgerError,
   READ_STEPS,
@@ -19,6 +23,8 @@ import {
 import {
   TERMINAL_RUN_STATES,
   type Approval,
+  type AuditEvent,
+  type LeaseAcquire,
   type RunRecord,
   type RunState,
   type StepRecord,
@@ -29,6 +35,9 @@ export { LedgerError, type LedgerErrorCode } from './ledger-scripts';
 
 /** What a transition may set besides the state (attempts is counted by the ledger). */
 export type StepPatch = Partial<Pick<StepRecord, 'startedAt' | 'finishedAt' | 'result' | 'awaitingSince'>>;
+
+/** Audit events written in the same atomic step as a state change. */
+type Events = AuditEvent | AuditEvent[] | undefined;
 
 export type RecordApprovalResult =
   { recorded: true; approval: Approval } | { recorded: false; existing: Approval };
@@ -63,6 +72,52 @@ export class RunLedger {
       [createdMs, run.id, JSON.stringify(plan), k.stepPrefix(run.id), fields.length, ...fields, ...ids],
     );
     if (created !== 1) throw new LedgerError('RUN_EXISTS', `run ${run.id} already exists`);
+  }
+
+  /**
+   * Take the topology's lease and record the run (and its first audit events) in one atomic
+   * step: a crash leaves either both or neither.
+   */
+  async startRun(run: RunRecord, plan: Plan, events: Events): Promise<LeaseAcquire> {
+    if (run.planHash !== plan.hash)
+      throw new LedgerError(
+        'BAD_PLAN',
+        `run ${run.id} names plan ${run.planHash} but was given ${plan.hash}`,
+      );
+    const createdMs = Date.parse(run.createdAt);
+    if (Number.isNaN(createdMs)) throw new LedgerError('BAD_RUN', `run ${run.id} has no valid createdAt`);
+    const fields = toFields(run);
+    const k = this.keys;
+    const reply = (await START_RUN.run(
+      this.redis,
+      [
+        k.lease(run.topology),
+        k.leaseToken(run.topology),
+        k.run(run.id),
+        k.plan(run.id),
+        k.stepIds(run.id),
+        k.runs(),
+        k.runs(run.topology),
+        ...this.auditKeys(run.id),
+      ],
+      [
+        JSON.stringify(run.id),
+        JSON.stringify(run.requester),
+        JSON.stringify(run.topology),
+        JSON.stringify(run.createdAt),
+        createdMs,
+        run.id,
+        JSON.stringify(plan),
+        k.stepPrefix(run.id),
+        fields.length,
+        ...fields,
+        ...stepIdsOf(plan),
+        ...auditTail(events),
+      ],
+    )) as Reply;
+    if (reply[0] === 'exists') throw new LedgerError('RUN_EXISTS', `run ${run.id} already exists`);
+    const holder = leaseHolderFrom(reply[1] as unknown[]);
+    return reply[0] === 'ok' ? { ok: true, lease: holder } : { ok: false, holder };
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
@@ -128,12 +183,13 @@ export class RunLedger {
     to: StepState,
     patch: StepPatch,
     fence: Fence,
+    events?: Events,
   ): Promise<StepRecord | null> {
     const k = this.keys;
     const { startedAt, finishedAt, result, awaitingSince } = patch; // nothing else may be patched
     const reply = (await TRANSITION.run(
       this.redis,
-      [k.run(runId), k.lease(fence.topology), k.step(runId, stepId)],
+      [k.run(runId), k.lease(fence.topology), k.step(runId, stepId), ...this.auditKeys(runId)],
       [
         ...fenceArgs(fence),
         JSON.stringify(to),
@@ -141,6 +197,7 @@ export class RunLedger {
         from.length,
         ...from.map((s) => JSON.stringify(s)),
         ...toFields({ startedAt, finishedAt, result, awaitingSince }),
+        ...auditTail(events),
       ],
     )) as Reply;
     if (reply[0] === 'no-step') throw new LedgerError('STEP_NOT_FOUND', `run ${runId} has no step ${stepId}`);
@@ -149,24 +206,33 @@ export class RunLedger {
     return fromFields(reply[1] as unknown[]) as unknown as StepRecord;
   }
 
-  /** Fenced like transitionStep; a terminal state is final (setting it again is a no-op). */
+  /**
+   * Fenced like transitionStep; a terminal state is final (setting it again is a no-op). With
+   * `from`, applies only while the run is in one of those states (else null).
+   */
   async setRunState(
     runId: string,
     state: RunState,
     fence: Fence,
     reason?: string | null,
-  ): Promise<RunRecord> {
+    options: { events?: Events; from?: RunState[] } = {},
+  ): Promise<RunRecord | null> {
+    const from = options.from ?? [];
     const reply = (await SET_RUN_STATE.run(
       this.redis,
-      [this.keys.run(runId), this.keys.lease(fence.topology)],
+      [this.keys.run(runId), this.keys.lease(fence.topology), ...this.auditKeys(runId)],
       [
         ...fenceArgs(fence),
         JSON.stringify(state),
         JSON.stringify(reason ?? null),
         JSON.stringify(this.now()),
+        from.length,
+        ...from.map((s) => JSON.stringify(s)),
         ...TERMINAL_RUN_STATES.map((s) => JSON.stringify(s)),
+        ...auditTail(options.events),
       ],
     )) as Reply;
+    if (reply[0] === 'mismatch') return null;
     if (reply[0] === 'ended')
       throw new LedgerError('RUN_ENDED', `run ${runId} has ended (${String(JSON.parse(String(reply[1])))})`);
     checkFenced(reply, runId, fence);
@@ -185,12 +251,23 @@ export class RunLedger {
    * One approval per (run, gate, planHash), atomically: a double click answers
    * {recorded: false, existing}. The plan hash must be the run's current one (STALE_PLAN).
    */
-  async recordApproval(runId: string, approval: Approval, fence: Fence): Promise<RecordApprovalResult> {
+  async recordApproval(
+    runId: string,
+    approval: Approval,
+    fence: Fence,
+    events?: Events,
+  ): Promise<RecordApprovalResult> {
     const k = this.keys;
     const fresh: Approval = { ...approval, voidedAt: null, consumedAt: null };
     const reply = (await RECORD_APPROVAL.run(
       this.redis,
-      [k.run(runId), k.lease(fence.topology), k.approvals(runId), k.approvalSeq(runId)],
+      [
+        k.run(runId),
+        k.lease(fence.topology),
+        k.approvals(runId),
+        k.approvalSeq(runId),
+        ...this.auditKeys(runId),
+      ],
       [
         ...fenceArgs(fence),
         approval.gate,
@@ -198,6 +275,7 @@ export class RunLedger {
         k.approvalPrefix(runId),
         JSON.stringify(approval.at),
         ...toFields(fresh),
+        ...auditTail(events),
       ],
     )) as Reply;
     if (reply[0] === 'stale-plan')
@@ -232,9 +310,16 @@ export class RunLedger {
 
   /**
    * Spend the gate's approval on one step, atomically: true the first time for that step, false
-   * ever after. Throws NO_APPROVAL / STALE_PLAN when no live approval for the current plan exists.
+   * ever after. Throws NO_APPROVAL / STALE_PLAN when no live approval for the current plan
+   * exists, APPROVAL_EXPIRED when it was given before `givenAfter` (too old to act on).
    */
-  async consumeApproval(runId: string, gate: string, stepId: string, at: string): Promise<boolean> {
+  async consumeApproval(
+    runId: string,
+    gate: string,
+    stepId: string,
+    at: string,
+    givenAfter = '',
+  ): Promise<boolean> {
     const plan = await this.getPlan(runId);
     if (!plan) throw new LedgerError('RUN_NOT_FOUND', `no run ${runId}`);
     if (plan.steps.find((s) => s.id === stepId)?.gate !== gate)
@@ -242,8 +327,19 @@ export class RunLedger {
     const reply = await CONSUME_APPROVAL.run(
       this.redis,
       [this.keys.run(runId), this.keys.approvals(runId)],
-      [gate, this.keys.approvalPrefix(runId), stepId, JSON.stringify(at)],
+      [
+        gate,
+        this.keys.approvalPrefix(runId),
+        stepId,
+        JSON.stringify(at),
+        givenAfter && JSON.stringify(givenAfter),
+      ],
     );
+    if (reply === 'expired')
+      throw new LedgerError(
+        'APPROVAL_EXPIRED',
+        `the approval of gate ${gate} of run ${runId} is too old to act on`,
+      );
     if (reply === 'none')
       throw new LedgerError('NO_APPROVAL', `gate ${gate} of run ${runId} has no live approval`);
     if (reply === 'stale-plan')
@@ -252,6 +348,55 @@ export class RunLedger {
         `the approval of gate ${gate} is for an older plan of run ${runId}`,
       );
     return reply === 'ok';
+  }
+
+  /**
+   * A human's choice for an unknown step: 'done' (it took effect) or 'pending' (run it again),
+   * with its audit event. Returns the steps still unknown; the run is running again when none is.
+   */
+  async decideStep(
+    runId: string,
+    stepId: string,
+    to: 'done' | 'pending',
+    patch: StepPatch,
+    fence: Fence,
+    stillHaltedReason: string,
+    events: Events,
+  ): Promise<string[]> {
+    const k = this.keys;
+    const { finishedAt, result } = patch;
+    const reply = (await DECIDE.run(
+      this.redis,
+      [
+        k.run(runId),
+        k.lease(fence.topology),
+        k.step(runId, stepId),
+        k.stepIds(runId),
+        ...this.auditKeys(runId),
+      ],
+      [
+        ...fenceArgs(fence),
+        JSON.stringify(to),
+        JSON.stringify(this.now()),
+        k.stepPrefix(runId),
+        stillHaltedReason.replace(/%/g, '%%').replace('%%s', '%s'),
+        ...toFields({ finishedAt, result }),
+        ...auditTail(events),
+      ],
+    )) as Reply;
+    if (reply[0] === 'not-halted')
+      throw new LedgerError(
+        'NOT_HALTED',
+        `run ${runId} is ${String(JSON.parse(String(reply[1])))}, not halted`,
+      );
+    if (reply[0] === 'mismatch')
+      throw new LedgerError('STEP_NOT_UNKNOWN', `step ${stepId} of run ${runId} is not in an unknown state`);
+    checkFenced(reply, runId, fence);
+    return reply.slice(1).map(String);
+  }
+
+  private auditKeys(runId: string): string[] {
+    return [this.keys.audit(runId), this.keys.auditAll()];
   }
 
   private now(): string {
@@ -263,6 +408,12 @@ export class RunLedger {
     if (!run) throw new LedgerError('RUN_NOT_FOUND', `no run ${id}`);
     return run;
   }
+}
+
+/** The ARGV tail the audited scripts take off: event bodies, their count, the all-runs cap. */
+function auditTail(events: Events): (string | number)[] {
+  const list = events === undefined ? [] : Array.isArray(events) ? events : [events];
+  return [...list.map((e) => JSON.stringify(e)), list.length, AUDIT_ALL_MAXLEN];
 }
 
 function stepIdsOf(plan: Plan): string[] {

@@ -3,7 +3,7 @@ import { resolvePlan } from '../runbook/resolve';
 import { runbookNames } from '../runbook/registry';
 import type { Plan } from '../runbook/types';
 import { canRequest } from './approval-policy';
-import { EngineError, record, topologyOf, type EngineDeps } from './deps';
+import { auditEvent, EngineError, record, topologyOf, type EngineDeps } from './deps';
 import type { Actor, RunRecord } from './types';
 
 export interface StartRequest {
@@ -64,7 +64,24 @@ export async function startRun(deps: EngineDeps, req: StartRequest): Promise<Sta
     reason: null,
     dryRun: false,
   };
-  const acquired = await deps.lease.acquire(topology.name, run.id, run.requester);
+  // Lease, run and its first audit events in one atomic write: a crash leaves all or nothing.
+  const acquired = await deps.ledger.startRun(run, plan, [
+    auditEvent(deps, {
+      runId: run.id,
+      kind: 'plan',
+      actor: run.requester,
+      stepId: null,
+      summary: `plan ${plan.hash.slice(0, 12)}: ${plan.steps.length} steps of ${plan.runbook}`,
+      detail: { planHash: plan.hash, warnings: plan.warnings },
+    }),
+    auditEvent(deps, {
+      runId: run.id,
+      kind: 'start',
+      actor: run.requester,
+      stepId: null,
+      summary: `run started by ${run.requester}`,
+    }),
+  ]);
   if (!acquired.ok) {
     const h = acquired.holder;
     await record(deps, {
@@ -79,22 +96,6 @@ export async function startRun(deps: EngineDeps, req: StartRequest): Promise<Sta
       `${topology.name} is busy: run ${h.runId} started by ${h.requester} holds it since ${h.since}`,
     );
   }
-  await deps.ledger.createRun(run, plan);
-  await record(deps, {
-    runId: run.id,
-    kind: 'plan',
-    actor: run.requester,
-    stepId: null,
-    summary: `plan ${plan.hash.slice(0, 12)}: ${plan.steps.length} steps of ${plan.runbook}`,
-    detail: { planHash: plan.hash, warnings: plan.warnings },
-  });
-  await record(deps, {
-    runId: run.id,
-    kind: 'start',
-    actor: run.requester,
-    stepId: null,
-    summary: `run started by ${run.requester}`,
-  });
   await deps.notifier.notify({ type: 'run-started', run, plan });
   await deps.queue.advance(run.id, 0, 'start');
   return { kind: 'started', run, plan };

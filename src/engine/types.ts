@@ -57,6 +57,10 @@ export interface LeaseHolder {
   heartbeatAt: string;
   /** Grows with every acquisition or takeover; writes carrying an older token are rejected. */
   token: number;
+  /** A worker is moving the run right now (heartbeatAt says whether it still lives). */
+  busy: boolean;
+  /** When a busy worker that stopped beating counts as dead (epoch ms). */
+  staleAt: number | null;
 }
 
 export type LeaseAcquire = { ok: true; lease: LeaseHolder } | { ok: false; holder: LeaseHolder };

@@ -10,6 +10,8 @@ export interface RunWorkerOptions {
   /** How long a job's lock lasts without renewal; after a worker dies its job is picked up after about this long. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** How often this worker looks for runs nothing is moving (see watchdog.ts). */
+  watchdogMs?: number;
   onError?: (err: Error) => void;
 }
 

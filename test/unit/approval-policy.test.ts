@@ -96,7 +96,7 @@ describe('decideApproval', () => {
       'one millisecond past the TTL',
       { now: at(15, 1) },
       'expired',
-      'approval expired: step waited 16 min, limit 15 min; ask for a fresh approval with retry',
+      'approval request expired: it waited 16 min, limit 15 min. Recover asks again with the plan as it is now: approve the new request',
     ],
     [
       'expiry counts from the first step that waited',
@@ -105,7 +105,7 @@ describe('decideApproval', () => {
         now: at(14),
       },
       'expired',
-      'step waited 16 min, limit 15 min',
+      'waited 16 min, limit 15 min',
     ],
     [
       'a button from an older plan',

@@ -1,0 +1,87 @@
+import type { Plan, PlanStep } from '../runbook/types';
+import { auditEvent, topologyOf, type EngineDeps } from './deps';
+import type { Fence } from './finish';
+import { stepTag } from './run-step';
+import type { AuditKind, RunRecord } from './types';
+
+/**
+ * Stop the run for a human, with the reason and its audit event in one atomic write (a crash
+ * cannot leave a halted run without its `halt` event).
+ */
+export async function haltRun(
+  deps: EngineDeps,
+  run: RunRecord,
+  fence: Fence,
+  reason: string,
+  stepId: string | null,
+  detail: Record<string, unknown>,
+  kind: AuditKind = 'halt',
+): Promise<void> {
+  await deps.ledger.setRunState(run.id, 'halted', fence, reason, {
+    events: auditEvent(deps, { runId: run.id, kind, actor: null, stepId, summary: reason, detail }),
+  });
+  await deps.notifier.notify({
+    type: 'run-halted',
+    run: { ...run, state: 'halted', reason },
+    stepId: stepId ?? '',
+    reason,
+  });
+}
+
+/**
+ * Steps found `running` with no live worker: reads go back to pending and run again; any other
+ * step's outcome is unknown. Before saying so, what a dead attempt may still have running on a
+ * database is cancelled, and the halt says what each node now holds.
+ */
+export async function haltOnUnknown(
+  deps: EngineDeps,
+  run: RunRecord,
+  plan: Plan,
+  orphans: PlanStep[],
+  fence: Fence,
+): Promise<void> {
+  const reads = orphans.filter((p) => p.risk === 'read');
+  const others = orphans.filter((p) => p.risk !== 'read');
+  for (const p of reads) await deps.ledger.transitionStep(run.id, p.id, ['running'], 'pending', {}, fence);
+  if (others.length === 0 && reads.length > 0) return deps.queue.advance(run.id, reads[0]!.stage, 'reread');
+
+  const topology = topologyOf(deps, run.topology);
+  const records = new Map((await deps.ledger.getSteps(run.id)).map((r) => [r.stepId, r]));
+  const cancelled: string[] = [];
+  if (deps.leftovers)
+    for (const p of others) {
+      const tag = stepTag(run.id, p.id, records.get(p.id)?.attempts ?? 0);
+      cancelled.push(
+        ...(await deps.leftovers
+          .cancel(topology, [p.node], tag)
+          .catch((e: Error) => [`${p.node}: could not cancel leftovers: ${e.message}`])),
+      );
+    }
+  for (const p of others) await deps.ledger.transitionStep(run.id, p.id, ['running'], 'unknown', {}, fence);
+
+  const unknown = plan.steps.filter(
+    (p) => p.risk !== 'read' && (records.get(p.id)?.state === 'unknown' || others.includes(p)),
+  );
+  const nodes = [...new Set(unknown.map((p) => p.node))];
+  const holdings = deps.leftovers ? await deps.leftovers.describe(topology, nodes).catch(() => []) : [];
+  const names = unknown.map((p) => p.id).join(', ');
+  const reason = [
+    `${names} ${unknown.length > 1 ? 'were' : 'was'} running when the worker stopped: outcome unknown`,
+    ...cancelled,
+    ...holdings,
+    `Check the node${nodes.length > 1 ? 's' : ''}, then decide retry, mark-done or abort for each`,
+  ].join('. ');
+  const status = await deps.inspect(topology).catch(() => null);
+  await haltRun(deps, run, fence, reason, unknown[0]?.id ?? null, {
+    unknown: unknown.map((p) => p.id),
+    cancelled,
+    holdings,
+    probe:
+      status?.nodes.map((n) => ({
+        name: n.name,
+        reachable: n.reachable,
+        error: n.error,
+        replicatorRemote: n.replicatorRemote,
+      })) ?? null,
+  });
+}

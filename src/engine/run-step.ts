@@ -1,0 +1,130 @@
+import { LedgerError } from './ledger';
+import type { PlanStep, StepResult } from '../runbook/types';
+import { auditEvent, topologyOf, type EngineDeps } from './deps';
+import { execute } from './executors';
+import type { Fence } from './finish';
+import type { RunRecord, StepRecord } from './types';
+
+const READ_RETRIES = 3;
+
+/**
+ * What running one step came to: its result; null when another attempt had it already;
+ * 'reapprove' when the gate's approval was already spent on this step by an attempt that never
+ * started; 'expired' when the approval is too old to act on.
+ */
+export type StepOutcome = StepResult | null | 'reapprove' | 'expired';
+
+/** The tag a step's database sessions carry, so leftovers of a dead worker can be found. */
+export function stepTag(runId: string, stepId: string, attempt: number): string {
+  return `recover/${runId}/${stepId}/${attempt}`;
+}
+
+export async function runStep(
+  deps: EngineDeps,
+  run: RunRecord,
+  step: PlanStep,
+  gate: string | null,
+  fence: Fence,
+  records: Map<string, StepRecord>,
+): Promise<StepOutcome> {
+  if (step.risk === 'destructive' && gate) {
+    const spent = await spendApproval(deps, run, step, gate);
+    if (spent !== 'ok') return spent;
+  }
+  const started = await deps.ledger.transitionStep(
+    run.id,
+    step.id,
+    ['pending', 'awaiting-approval'],
+    'running',
+    { startedAt: deps.clock().toISOString() },
+    fence,
+    auditEvent(deps, {
+      runId: run.id,
+      kind: 'step-start',
+      actor: null,
+      stepId: step.id,
+      summary: `${step.title} on ${step.node}`,
+      detail: { action: step.action, risk: step.risk },
+    }),
+  );
+  if (!started) return null; // already taken by another attempt: never run a step twice
+  await deps.notifier.notify({ type: 'step-started', run, stepId: step.id });
+
+  const topology = topologyOf(deps, run.topology);
+  const ctx = {
+    topology,
+    db: (node: string) =>
+      deps.dbs.get(
+        topology.nodes.find((n) => n.name === node)!,
+        topology.name,
+      ),
+    captured: (planStepId: string, name: string) => records.get(planStepId)?.result?.captured[name],
+    tag: stepTag(run.id, step.id, started.attempts),
+  };
+  let result = await execute(deps.executors, step, ctx);
+  // Reads cannot make anything worse: retry them with backoff. Nothing else is retried unasked.
+  for (let attempt = 1; !result.ok && step.risk === 'read' && attempt < READ_RETRIES; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+    result = await execute(deps.executors, step, ctx);
+  }
+  // The result and its audit event land together, or (fenced out) neither does.
+  await deps.ledger.transitionStep(
+    run.id,
+    step.id,
+    ['running'],
+    result.ok ? 'done' : 'failed',
+    { result, finishedAt: deps.clock().toISOString() },
+    fence,
+    auditEvent(deps, {
+      runId: run.id,
+      kind: 'step-result',
+      actor: null,
+      stepId: step.id,
+      summary: resultSummary(step, result),
+      detail: {
+        ok: result.ok,
+        affectedRows: result.affectedRows,
+        rowCount: result.rowCount,
+        durationMs: result.durationMs,
+        error: result.error,
+        captured: result.captured,
+      },
+    }),
+  );
+  await deps.notifier.notify({ type: 'step-result', run, stepId: step.id, result });
+  return result;
+}
+
+/**
+ * One approval, one execution per step: consumed atomically before the step may start, and only
+ * while it is younger than the topology's approval TTL. A consumption that fails means nothing
+ * ran: ask for a fresh approval rather than guess.
+ */
+async function spendApproval(
+  deps: EngineDeps,
+  run: RunRecord,
+  step: PlanStep,
+  gate: string,
+): Promise<'ok' | 'reapprove' | 'expired'> {
+  const now = deps.clock();
+  const ttlMs = topologyOf(deps, run.topology).access.approvalTtlMinutes * 60_000;
+  const givenAfter = new Date(now.getTime() - ttlMs).toISOString();
+  try {
+    const ok = await deps.ledger.consumeApproval(run.id, gate, step.id, now.toISOString(), givenAfter);
+    return ok ? 'ok' : 'reapprove';
+  } catch (err) {
+    if (err instanceof LedgerError && err.code === 'APPROVAL_EXPIRED') return 'expired';
+    return 'reapprove';
+  }
+}
+
+export function resultSummary(step: PlanStep, r: StepResult): string {
+  const parts = [r.ok ? 'ok' : `FAILED: ${r.error ?? 'check failed'}`];
+  if (r.affectedRows !== null) parts.push(`${r.affectedRows} rows affected`);
+  if (r.rowCount > 0) parts.push(`${r.rowCount} rows`);
+  if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
+  const captured = Object.entries(r.captured).map(([k, v]) => `${k}=${v}`);
+  if (captured.length > 0) parts.push(`captured ${captured.join(' ')}`);
+  parts.push(`${Math.round(r.durationMs)} ms`);
+  return `${step.id}: ${parts.join(', ')}`;
+}

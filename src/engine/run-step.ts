@@ -27,6 +27,9 @@ export async function runStep(
   fence: Fence,
   records: Map<string, StepRecord>,
 ): Promise<StepOutcome> {
+  // Done already (decided by a human, or an earlier attempt of this stage): nothing to spend or run.
+  const state = records.get(step.id)?.state ?? 'pending';
+  if (state !== 'pending' && state !== 'awaiting-approval') return null;
   if (step.risk === 'destructive' && gate) {
     const spent = await spendApproval(deps, run, step, gate);
     if (spent !== 'ok') return spent;

@@ -116,36 +116,22 @@ local function pending(key, id, attempts)
 end
 `;
 
-/** KEYS run, plan, step-ids, runs, runs:topology; ARGV score, id, plan, step prefix, n, n run fields…, step ids… */
-export const CREATE_RUN = new LuaScript(`${PENDING}
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local n = tonumber(ARGV[5])
-local fields = {}
-for i = 6, 5 + n do table.insert(fields, ARGV[i]) end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('SET', KEYS[2], ARGV[3])
-for i = 6 + n, #ARGV do
-  pending(ARGV[4] .. ARGV[i], ARGV[i], '0')
-  redis.call('RPUSH', KEYS[3], ARGV[i])
-end
-redis.call('ZADD', KEYS[4], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[5], ARGV[1], ARGV[2])
-return 1
-`);
-
 /**
- * Lease and run in one step, so a crash cannot leave a lease held by a run that does not exist.
+ * Lease and run in one step, so a crash cannot leave a lease held by a run that does not exist
+ * (a lease this run holds already is kept as it is).
  * KEYS lease, lease-token, run, plan, step-ids, runs, runs:topology (+ audit); ARGV runId (JSON),
  * requester (JSON), topology (JSON), now (JSON), score, id, plan, step prefix, n, n run fields…,
- * step ids… → {'held', holder} | {'ok', lease}.
+ * step ids… → {'held', holder} | {'exists'} | {'ok', lease}.
  */
 export const START_RUN = new LuaScript(`${AUDIT}${PENDING}
 local held = redis.call('HGET', KEYS[1], 'runId')
-if held then return {'held', redis.call('HGETALL', KEYS[1])} end
+if held and held ~= ARGV[1] then return {'held', redis.call('HGETALL', KEYS[1])} end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'exists'} end
-local token = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'topology', ARGV[3], 'runId', ARGV[1], 'requester', ARGV[2],
-  'since', ARGV[4], 'heartbeatAt', ARGV[4], 'token', tostring(token), 'busy', 'false')
+if not held then
+  local token = redis.call('INCR', KEYS[2])
+  redis.call('HSET', KEYS[1], 'topology', ARGV[3], 'runId', ARGV[1], 'requester', ARGV[2],
+    'since', ARGV[4], 'heartbeatAt', ARGV[4], 'token', tostring(token), 'busy', 'false')
+end
 local n = tonumber(ARGV[9])
 local fields = {}
 for i = 10, 9 + n do table.insert(fields, ARGV[i]) end

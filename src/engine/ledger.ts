@@ -6,7 +6,6 @@ import { leaseHolderFrom } from './lease';
 import {
   checkFenced,
   CONSUME_APPROVAL,
-  CREATE_RUN,
   DECIDE,
   START_RUN,
   fenceArgs,
@@ -55,23 +54,14 @@ export class RunLedger {
     this.clock = options.clock ?? (() => new Date());
   }
 
+  /** Record a run whose lease is taken already (tests and tools; the engine uses startRun). */
   async createRun(run: RunRecord, plan: Plan): Promise<void> {
-    if (run.planHash !== plan.hash)
+    const created = await this.startRun(run, plan, []);
+    if (!created.ok)
       throw new LedgerError(
-        'BAD_PLAN',
-        `run ${run.id} names plan ${run.planHash} but was given ${plan.hash}`,
+        'BAD_RUN',
+        `run ${run.id} does not hold ${run.topology}: ${created.holder.runId} does`,
       );
-    const createdMs = Date.parse(run.createdAt);
-    if (Number.isNaN(createdMs)) throw new LedgerError('BAD_RUN', `run ${run.id} has no valid createdAt`);
-    const ids = stepIdsOf(plan);
-    const fields = toFields(run);
-    const k = this.keys;
-    const created = await CREATE_RUN.run(
-      this.redis,
-      [k.run(run.id), k.plan(run.id), k.stepIds(run.id), k.runs(), k.runs(run.topology)],
-      [createdMs, run.id, JSON.stringify(plan), k.stepPrefix(run.id), fields.length, ...fields, ...ids],
-    );
-    if (created !== 1) throw new LedgerError('RUN_EXISTS', `run ${run.id} already exists`);
   }
 
   /**

@@ -81,6 +81,8 @@ export async function voidForDrift(
   const now = deps.clock().toISOString();
   await deps.ledger.voidApproval(run.id, gate, now);
   const what = `live state changed since plan ${old.hash.slice(0, 12)} (${changes.join('; ')})`;
+  const voided = (reason: string) =>
+    deps.notifier.notify({ type: 'approval-decided', run, gate, decision: 'void', by: 'recover', reason });
   let fresh: Plan;
   try {
     const runbook = deps.runbook(run.runbook);
@@ -89,14 +91,7 @@ export async function voidForDrift(
   } catch (err) {
     // No plan fits the fleet as it is now: stop here and let a human look.
     const reason = `${what}, and no new plan can be made: ${(err as Error).message}. Decide abort or retry`;
-    await deps.notifier.notify({
-      type: 'approval-decided',
-      run,
-      gate,
-      decision: 'void',
-      by: 'recover',
-      reason,
-    });
+    await voided(reason);
     const first = old.steps.find((p) => p.gate === gate)!;
     return haltRun(deps, run, fence, reason, first.id, { changes }, 'approval-void');
   }
@@ -110,14 +105,7 @@ export async function voidForDrift(
     summary: reason,
     detail: { oldPlanHash: old.hash, newPlanHash: fresh.hash, changes },
   });
-  await deps.notifier.notify({
-    type: 'approval-decided',
-    run,
-    gate,
-    decision: 'void',
-    by: 'recover',
-    reason,
-  });
+  await voided(reason);
   await deps.notifier.notify({ type: 'run-started', run: { ...run, planHash: fresh.hash }, plan: fresh });
   // Steps already done keep their records; the approval asked for is the first gate with work left.
   const after = new Map((await deps.ledger.getSteps(run.id)).map((r) => [r.stepId, r.state]));

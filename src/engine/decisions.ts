@@ -177,6 +177,7 @@ export async function decide(
     actor: actor.id,
     stepId,
     summary: `${actor.id} chose ${choice} for ${stepId}`,
+    detail: { choice },
   });
   if (!steps.some((s) => s.state === 'unknown')) {
     if (choice !== 'retry')

@@ -16,6 +16,7 @@ export async function haltRun(
   stepId: string | null,
   detail: Record<string, unknown>,
   kind: AuditKind = 'halt',
+  unknownSteps?: string[],
 ): Promise<void> {
   await deps.ledger.setRunState(run.id, 'halted', fence, reason, {
     events: auditEvent(deps, { runId: run.id, kind, actor: null, stepId, summary: reason, detail }),
@@ -25,6 +26,7 @@ export async function haltRun(
     run: { ...run, state: 'halted', reason },
     stepId: stepId ?? '',
     reason,
+    ...(unknownSteps ? { unknownSteps } : {}),
   });
 }
 
@@ -72,16 +74,22 @@ export async function haltOnUnknown(
     `Check the node${nodes.length > 1 ? 's' : ''}, then decide retry, mark-done or abort for each`,
   ].join('. ');
   const status = await deps.inspect(topology).catch(() => null);
-  await haltRun(deps, run, fence, reason, unknown[0]?.id ?? null, {
-    unknown: unknown.map((p) => p.id),
-    cancelled,
-    holdings,
-    probe:
-      status?.nodes.map((n) => ({
-        name: n.name,
-        reachable: n.reachable,
-        error: n.error,
-        replicatorRemote: n.replicatorRemote,
-      })) ?? null,
-  });
+  const ids = unknown.map((p) => p.id);
+  const probe =
+    status?.nodes.map((n) => ({
+      name: n.name,
+      reachable: n.reachable,
+      error: n.error,
+      replicatorRemote: n.replicatorRemote,
+    })) ?? null;
+  await haltRun(
+    deps,
+    run,
+    fence,
+    reason,
+    ids[0] ?? null,
+    { unknown: ids, cancelled, holdings, probe },
+    'halt',
+    ids,
+  );
 }

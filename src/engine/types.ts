@@ -114,7 +114,14 @@ export type EngineEvent =
       by: string;
       reason?: string;
     }
-  | { type: 'run-halted'; run: RunRecord; stepId: string; reason: string }
+  | {
+      type: 'run-halted';
+      run: RunRecord;
+      stepId: string;
+      reason: string;
+      /** Every step whose outcome is unknown (a parallel stage can leave several); each needs a decision. */
+      unknownSteps?: string[];
+    }
   | { type: 'run-finished'; run: RunRecord; followUp?: string };
 
 export interface Notifier {

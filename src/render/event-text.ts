@@ -47,7 +47,7 @@ export function renderEngineEvent(e: EngineEvent): string | null {
     case 'approval-decided':
       return `${e.decision === 'approved' ? '👍' : e.decision === 'rejected' ? '👎' : '♻'} ${e.gate}: ${e.decision} by ${e.by}${e.reason ? ` (${e.reason})` : ''}`;
     case 'run-halted':
-      return `⚠ ${e.run.id} halted: ${e.reason}. recover decide ${e.run.id} ${e.stepId} retry|mark-done|abort --as <you>`;
+      return `⚠ ${e.run.id} halted: ${e.reason}.${(e.unknownSteps ?? [e.stepId]).map((id) => `\n  recover decide ${e.run.id} ${id} retry|mark-done|abort --as <you>`).join('')}`;
     case 'run-finished':
       return `■ ${e.run.id} ${e.run.state}${e.run.reason ? `: ${e.run.reason}` : ''}${e.followUp ? `\n${e.followUp}` : ''}`;
   }

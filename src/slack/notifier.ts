@@ -99,7 +99,7 @@ export class SlackNotifier implements Notifier {
         return this.updateParent(event.run);
       }
       case 'run-halted':
-        await reply(haltedMessage(event.run, event.stepId, event.reason));
+        await reply(haltedMessage(event.run, event.unknownSteps ?? [event.stepId], event.reason));
         return this.updateParent(event.run);
       case 'run-finished':
         await reply(runFinishedLine(event.run));

@@ -153,6 +153,8 @@ describe('a run always reaches an end', () => {
     const halt = (await rt.deps.audit.read(runId)).filter((e) => e.kind === 'halt');
     expect(halt).toHaveLength(1);
     expect(halt[0]!.summary).toMatch(/wipe--rls-1, wipe--rls-2 were running/);
+    const halted = notifier.events.find((e) => e.type === 'run-halted' && e.run.id === runId);
+    expect(halted).toMatchObject({ unknownSteps: ['wipe--rls-1', 'wipe--rls-2'] });
 
     await decide(rt.deps, runId, 'wipe--rls-1', 'mark-done', alice);
     expect(await runState(runId)).toBe('halted');

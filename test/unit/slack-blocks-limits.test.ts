@@ -134,7 +134,17 @@ describe('every renderer stays within Slack limits whatever the input', () => {
       () => approvalDecidedMessage(RUN, 'g', STEPS, 'rejected', 'U9', 'x', ERROR),
       'not shown',
     ],
-    ['halted', () => haltedMessage(RUN, STEPS[0]!.id, ERROR), 'characters in all'],
+    ['halted', () => haltedMessage(RUN, [STEPS[0]!.id], ERROR), 'characters in all'],
+    [
+      'halted on 20 steps',
+      () =>
+        haltedMessage(
+          RUN,
+          STEPS.slice(0, 20).map((s) => s.id),
+          ERROR,
+        ),
+      '…',
+    ],
     ['finished', () => runFinishedLine(RUN), 'characters in all'],
     ['help', () => helpMessage(Array(500).fill(wide), Array(500).fill(wide)), '…'],
   ];

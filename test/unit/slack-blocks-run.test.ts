@@ -184,7 +184,7 @@ describe('approval messages', () => {
 describe('haltedMessage and runFinishedLine', () => {
   test('halted: the reason and three decide buttons', () => {
     const stepId = plan.steps[2]!.id;
-    const m = haltedMessage({ ...RUN, state: 'halted' }, stepId, 'worker died: outcome <unknown>');
+    const m = haltedMessage({ ...RUN, state: 'halted' }, [stepId], 'worker died: outcome <unknown>');
     expect(textOf(m)).toContain(`halted* at \`${stepId}\`: worker died: outcome &lt;unknown&gt;`);
     const buttons = buttonsOf(m);
     expect(buttons.map((b) => b.action_id)).toEqual([ACTION.decide, ACTION.decide, ACTION.decide]);
@@ -193,6 +193,20 @@ describe('haltedMessage and runFinishedLine', () => {
       (['retry', 'mark-done', 'abort'] as const).map((choice) => ({ runId: RUN.id, stepId, choice })),
     );
     expect(buttons[2]!.style).toBe('danger');
+  });
+
+  test('halted on several unknown steps: retry and mark-done for each, one abort', () => {
+    const [a, b] = [plan.steps[2]!.id, plan.steps[3]!.id];
+    const m = haltedMessage({ ...RUN, state: 'halted' }, [a, b], 'a parallel stage was cut short');
+    expect(textOf(m)).toContain(`halted* at \`${a}\`, \`${b}\``);
+    const values = buttonsOf(m).map((x) => JSON.parse(x.value!) as DecideButtonValue);
+    expect(values.map((v) => [v.stepId, v.choice])).toEqual([
+      [a, 'retry'],
+      [a, 'mark-done'],
+      [b, 'retry'],
+      [b, 'mark-done'],
+      [a, 'abort'],
+    ]);
   });
 
   test('finished: one line with the outcome', () => {

@@ -181,9 +181,17 @@ function cell(v: unknown): string {
   return String(v).replace(/\s+/g, ' ');
 }
 
-/** The run stopped on a step whose outcome is unknown: a human chooses what happens next. */
-export function haltedMessage(run: RunRecord, stepId: string, reason: string): SlackMessage {
-  const decide = (choice: DecideButtonValue['choice'], text: string, style?: 'primary' | 'danger') =>
+/**
+ * The run stopped on steps whose outcome is unknown: a human chooses, for each, what happens
+ * next; the run goes on once every one is decided.
+ */
+export function haltedMessage(run: RunRecord, stepIds: string[], reason: string): SlackMessage {
+  const decide = (
+    stepId: string,
+    choice: DecideButtonValue['choice'],
+    text: string,
+    style?: 'primary' | 'danger',
+  ) =>
     button({
       text,
       actionId: ACTION.decide,
@@ -196,20 +204,28 @@ export function haltedMessage(run: RunRecord, stepId: string, reason: string): S
   // One action_id per actions block is all Slack allows, so each choice is a section with its button.
   const choice = (text: string, b: ReturnType<typeof button>): SectionBlock =>
     b ? { ...section(text), accessory: b } : section(`${text} (button unavailable: use the terminal)`);
+  const first = stepIds[0] ?? '';
+  const where = stepIds.map((id) => inline(id)).join(', ');
+  const perStep = stepIds.length > 1;
   const body: KnownBlock[] = [
     section(
-      `:warning: *Run ${inline(run.id)} halted* at ${inline(stepId)}: ${escapeMrkdwn(truncateText(reason, 1500))}\n` +
-        `Check the node, then choose (or ${inline(`recover decide ${run.id} ${stepId} retry|mark-done|abort`)}):`,
+      `:warning: *Run ${inline(run.id)} halted* at ${where}: ${escapeMrkdwn(truncateText(reason, 1500))}\n` +
+        `Check the node${perStep ? 's' : ''}, then choose${perStep ? ' for each step' : ''} (or ${inline(`recover decide ${run.id} ${perStep ? 'STEP' : first} retry|mark-done|abort`)}):`,
     ),
-    choice(
-      '*Retry*: run the step again (a destructive step needs a fresh approval)',
-      decide('retry', 'Retry', 'primary'),
-    ),
-    choice('*Mark done*: you checked that the step did take effect', decide('mark-done', 'Mark done')),
-    choice('*Abort*: end the run here', decide('abort', 'Abort', 'danger')),
+    ...stepIds.flatMap((id) => [
+      choice(
+        `*Retry*${perStep ? ` ${inline(id)}` : ''}: run the step again (a destructive step needs a fresh approval)`,
+        decide(id, 'retry', 'Retry', 'primary'),
+      ),
+      choice(
+        `*Mark done*${perStep ? ` ${inline(id)}` : ''}: you checked that the step did take effect`,
+        decide(id, 'mark-done', 'Mark done'),
+      ),
+    ]),
+    choice('*Abort*: end the run here', decide(first, 'abort', 'Abort', 'danger')),
   ];
   return composeMessage(
-    escapeMrkdwn(`Run ${run.id} halted at ${stepId}: choose retry, mark done or abort`),
+    escapeMrkdwn(`Run ${run.id} halted at ${stepIds.join(', ')}: choose retry, mark done or abort`),
     body,
     '…',
   );

@@ -7,7 +7,7 @@ import { LocalExecutor } from '../../src/hosts/local-executor';
 import { HostKeyError, SshError, SshExecutor } from '../../src/hosts/ssh-executor';
 import { closedPort, startBlackhole } from '../helpers/blackhole';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { SSH_TEST_USER, sshUser, startSshd, type TestSshd } from '../helpers/sshd';
 
 const NASTY = [
   "it's",
@@ -61,6 +61,19 @@ describe('SshExecutor against a real sshd', () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
     const failed = await ssh.run(['sh', '-c', 'echo oops >&2; exit 3'], { timeoutMs: 5000 });
     expect(failed).toMatchObject({ exitCode: 3, stderrTail: 'oops\n', timedOut: false });
+  });
+
+  it('logs in as the dedicated test user (when root), whose login shell is /bin/sh', async () => {
+    const result = await ssh.run(['sh', '-c', 'id -un; getent passwd "$(id -un)" | cut -d: -f7'], {
+      timeoutMs: 5000,
+    });
+    expect(result).toMatchObject({ exitCode: 0, stderrTail: '' });
+    const [name, shell] = result.stdoutTail.trim().split('\n');
+    expect(name).toBe(sshd.user);
+    if (sshUser().dedicated) {
+      expect(name).toBe(SSH_TEST_USER);
+      expect(shell).toBe('/bin/sh');
+    }
   });
 
   it('passes quotes, ;, $(…), newlines and empty arguments verbatim', async () => {

@@ -86,14 +86,24 @@ export class SshExecutor implements HostExecutor {
     const context = this.context(argv);
     const conn = await this.connection();
     const started = performance.now();
-    const channel = await this.exec(conn, argv, PID_PREAMBLE);
+    // Listen for the exit status from the moment the channel exists: a fast command's status can
+    // arrive in the same read as the exec confirmation, before the code after this await runs.
+    const exit: { got: boolean; code: number | null; signal: string | null } = {
+      got: false,
+      code: null,
+      signal: null,
+    };
+    const channel = await this.exec(conn, argv, PID_PREAMBLE, (ch) =>
+      ch.on('exit', (code: number | null, sig?: string) => {
+        exit.got = true;
+        exit.code = code;
+        if (sig) exit.signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
+      }),
+    );
     const stdout = new OutputTail(this.tailBytes, this.options.secrets);
     const stderr = new OutputTail(this.tailBytes, this.options.secrets);
     const grace = this.options.killGraceMs ?? 2000;
     return new Promise<CommandResult>((resolve, reject) => {
-      let exitCode: number | null = null;
-      let signal: string | null = null;
-      let gotExit = false;
       let timedOut = false;
       let done = false;
       let group: number | undefined;
@@ -111,11 +121,11 @@ export class SshExecutor implements HostExecutor {
         timers.forEach(clearTimeout);
         conn.client.removeListener('close', onDrop);
         if (error) return reject(error);
-        if (!gotExit && !timedOut) return reject(lost('the channel closed without an exit status'));
+        if (!exit.got && !timedOut) return reject(lost('the channel closed without an exit status'));
         if (head) stderr.push(head);
         resolve({
-          exitCode,
-          signal: signal ?? (timedOut ? 'SIGTERM' : null),
+          exitCode: exit.code,
+          signal: exit.signal ?? (timedOut ? 'SIGTERM' : null),
           stdoutTail: stdout.text(),
           stderrTail: stderr.text(),
           durationMs: Math.round(performance.now() - started),
@@ -147,11 +157,6 @@ export class SshExecutor implements HostExecutor {
         }
         stderr.push(head);
         head = undefined;
-      });
-      channel.on('exit', (code: number | null, sig?: string) => {
-        gotExit = true;
-        exitCode = code;
-        if (sig) signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
       });
       channel.on('error', () => undefined); // a write after the peer closed; the close says the rest
       channel.once('close', () => setImmediate(() => settle()));
@@ -207,14 +212,19 @@ export class SshExecutor implements HostExecutor {
     return fresh;
   }
 
-  private exec(conn: Connection, argv: readonly string[], preamble = ''): Promise<ClientChannel> {
+  private exec(
+    conn: Connection,
+    argv: readonly string[],
+    preamble = '',
+    onChannel?: (channel: ClientChannel) => void,
+  ): Promise<ClientChannel> {
     const context = this.context(argv);
     return new Promise((resolve, reject) => {
       try {
         conn.client.exec(preamble + shellCommand(argv), (err, channel) =>
           err
             ? reject(new SshError('SSH_CHANNEL', context, `cannot start the command: ${err.message}`))
-            : resolve(channel),
+            : (onChannel?.(channel), resolve(channel)),
         );
       } catch (err) {
         const reason = `${(err as Error).message} (${conn.reason ?? 'connection lost'})`;
@@ -316,10 +326,13 @@ export class SshExecutor implements HostExecutor {
 const PID_PREAMBLE = `printf 'recover-pgid:%s\\n' "$$" >&2; `;
 const PID_LINE = /(^|\n)recover-pgid:(\d+)\n/;
 
-/** `kill` in a second channel of the same connection; a shell builtin, so present on every host. */
+/**
+ * `kill` in a second channel of the same connection; a shell builtin, so present on every host.
+ * No `--`: dash (Debian's /bin/sh) rejects it, and `kill -SIG -PGID` means the group in every shell.
+ */
 function killGroup(client: Client, group: number, signal: 'TERM' | 'KILL'): void {
   try {
-    client.exec(`kill -${signal} -- -${group}`, (err, channel) => {
+    client.exec(`kill -${signal} -${group}`, (err, channel) => {
       if (err) return;
       channel.on('error', () => undefined);
       channel.resume();

@@ -5,7 +5,7 @@ import { RecoverConfig } from '../../src/config/topology';
 import type { Access } from '../../src/config/topology';
 import type { Fleet } from '../../src/fleet/fleet';
 import { liveServer, type LiveServer } from './live-server';
-import type { TestSshd } from './sshd';
+import { shareWithSshUser, type TestSshd } from './sshd';
 
 export interface FleetHosts {
   config: RecoverConfig;
@@ -19,10 +19,12 @@ export interface FleetHosts {
 
 /**
  * The fleet's topology with every node reachable over the test sshd, a Live Server script of its
- * own (stopped) and a CoreMedia home directory: what the CoreMedia runbooks act on.
+ * own (stopped) and a CoreMedia home directory: what the CoreMedia runbooks act on. Everything
+ * there belongs to the SSH test user, who runs the remote commands.
  */
 export function withHosts(fleet: Fleet, sshd: TestSshd, access: Partial<Access>): FleetHosts {
   const root = mkdtempSync(join(tmpdir(), 'recover-homes-'));
+  shareWithSshUser(root); // the SSH test user creates the homes' etc/keys when a key is copied in
   const raw = structuredClone(fleet.config) as {
     topologies: { nodes: Record<string, unknown>[]; access?: unknown }[];
   };
@@ -49,6 +51,7 @@ export function withHosts(fleet: Fleet, sshd: TestSshd, access: Partial<Access>)
       mkdirSync(dir, { recursive: true });
       const path = join(dir, `${n.db.database}.${n.db.user}.rijndael`);
       writeFileSync(path, content);
+      shareWithSshUser(homes[node]!);
       return path;
     },
     destroy() {

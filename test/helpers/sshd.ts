@@ -1,6 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
+  chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -16,7 +18,124 @@ import { closedPort } from './blackhole';
 
 const SSHD = '/usr/sbin/sshd';
 
-/** A private OpenSSH server on a free loopback port, with its own host key, client key and known_hosts. */
+/**
+ * Who the test sshd logs in. Not root: root's login shell (bash) sources ~/.bashrc for every
+ * command sshd runs, and on a shared machine that file may run anything (pyenv, cargo, …), which
+ * makes every remote command slow and its output unpredictable. The dedicated user's shell is
+ * /bin/sh, which sources nothing when run by sshd (`sh -c`, not interactive, not a login shell; a
+ * bash installed as /bin/sh also reads nothing when called as sh), and its home directory is empty.
+ */
+export const SSH_TEST_USER = 'recover-test';
+const SSH_TEST_HOME = '/var/lib/recover-test';
+const SSH_TEST_SHELL = '/bin/sh';
+
+export interface SshUser {
+  name: string;
+  uid: number;
+  gid: number;
+  /** false when the tests do not run as root and log in as the current user instead. */
+  dedicated: boolean;
+}
+
+let sshUserCache: SshUser | undefined;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function passwdEntry(name: string): { uid: number; gid: number; home: string; shell: string } | undefined {
+  try {
+    const [, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', name], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim()
+      .split(':');
+    return { uid: Number(uid), gid: Number(gid), home: home ?? '', shell: shell ?? '' };
+  } catch {
+    return undefined; // getent exits 2 for an unknown user
+  }
+}
+
+/**
+ * The OS user the test sshd logs in, created on first use (root only). Idempotent, and safe when
+ * several jest processes ask at once: useradd's "already exists" (exit 9) and "cannot lock
+ * /etc/passwd" (exit 10) mean another process is creating it, so look again.
+ */
+export function sshUser(): SshUser {
+  if (sshUserCache) return sshUserCache;
+  if (process.getuid?.() !== 0) {
+    // Without root there is no useradd and sshd can only log in its own user: the tests then run
+    // remote commands as the current user, through that user's own login shell (which may read
+    // its rc files; nothing here can change that without root).
+    const me = userInfo();
+    return (sshUserCache = { name: me.username, uid: me.uid, gid: me.gid, dedicated: false });
+  }
+  for (let attempt = 0; ; attempt++) {
+    const entry = passwdEntry(SSH_TEST_USER);
+    if (entry) {
+      if (entry.shell !== SSH_TEST_SHELL || entry.home !== SSH_TEST_HOME)
+        throw new Error(
+          `OS user ${SSH_TEST_USER} exists with shell ${entry.shell} and home ${entry.home}; the tests ` +
+            `need ${SSH_TEST_SHELL} and ${SSH_TEST_HOME}: run userdel ${SSH_TEST_USER} and retry`,
+        );
+      // An empty home: sshd changes into it, and no tool finds a dotfile there.
+      mkdirSync(SSH_TEST_HOME, { recursive: true, mode: 0o755 });
+      chownSync(SSH_TEST_HOME, entry.uid, entry.gid);
+      return (sshUserCache = { name: SSH_TEST_USER, uid: entry.uid, gid: entry.gid, dedicated: true });
+    }
+    try {
+      execFileSync(
+        'useradd',
+        [
+          '--system',
+          '--user-group',
+          '--no-create-home',
+          '--home-dir',
+          SSH_TEST_HOME,
+          '--shell',
+          SSH_TEST_SHELL,
+          // "*": no password, yet not locked; sshd without PAM refuses a "!" (locked) account.
+          '--password',
+          '*',
+          '--comment',
+          'Recover tests, logins of the test sshd',
+          SSH_TEST_USER,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    } catch (err) {
+      const e = err as { status?: number | null; stderr?: Buffer };
+      if ((e.status !== 9 && e.status !== 10) || attempt >= 50)
+        throw new Error(`useradd ${SSH_TEST_USER} failed: ${e.stderr?.toString().trim() ?? String(err)}`, {
+          cause: err,
+        });
+      sleepSync(100);
+    }
+  }
+}
+
+/** Hand `path` (and everything below it) to the SSH test user: remote commands work in it. */
+export function shareWithSshUser(path: string): void {
+  const { uid, gid, dedicated } = sshUser();
+  if (!dedicated) return;
+  const walk = (p: string): void => {
+    chownSync(p, uid, gid);
+    if (lstatSync(p).isDirectory()) for (const entry of readdirSync(p)) walk(join(p, entry));
+  };
+  walk(path);
+}
+
+/** spawn/execFile options that run a local command as the SSH test user, as the remote side would. */
+export function asSshUser(): { uid?: number; gid?: number } {
+  const { uid, gid, dedicated } = sshUser();
+  return dedicated ? { uid, gid } : {};
+}
+
+/**
+ * A private OpenSSH server on a free loopback port, with its own host key, client key and
+ * known_hosts, logging in the SSH test user (see SSH_TEST_USER) whose directory `dir` is.
+ */
 export interface TestSshd {
   port: number;
   user: string;
@@ -92,6 +211,7 @@ async function waitForPort(port: number, exited: () => string | undefined, timeo
 export async function startSshd(): Promise<TestSshd> {
   if (!existsSync(SSHD))
     throw new Error(`${SSHD} is missing: run npm run services (it installs openssh-server)`);
+  const user = sshUser();
   const dir = mkdtempSync(join(tmpdir(), 'recover-sshd-'));
   const port = await closedPort();
   const hostKey = keygen(join(dir, 'host_ed25519'));
@@ -103,6 +223,9 @@ export async function startSshd(): Promise<TestSshd> {
   writeFileSync(join(dir, 'authorized_keys'), `${clientKey}\n`);
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostKey}\n`);
   writeFileSync(wrongKnownHostsPath, `[127.0.0.1]:${port} ${otherKey}\n`);
+  // sshd reads authorized_keys as the user; commands and SFTP may write here. The private keys
+  // stay root's (0600): only the test process reads them.
+  chownSync(dir, user.uid, user.gid);
   const config = join(dir, 'sshd_config');
   writeFileSync(
     config,
@@ -116,7 +239,9 @@ export async function startSshd(): Promise<TestSshd> {
       'KbdInteractiveAuthentication no',
       'StrictModes no', // mkdtemp directories live under world-writable /tmp
       'UsePAM no',
-      'PermitRootLogin yes', // the tests run as root here
+      `AllowUsers ${user.name}`,
+      'PermitUserRC no', // no ~/.ssh/rc either
+      'PermitUserEnvironment no',
       'Subsystem sftp internal-sftp',
       'LogLevel ERROR',
       '',
@@ -151,7 +276,7 @@ export async function startSshd(): Promise<TestSshd> {
   };
   return {
     port,
-    user: userInfo().username,
+    user: user.name,
     keyPath,
     knownHostsPath,
     wrongKnownHostsPath,
@@ -160,7 +285,7 @@ export async function startSshd(): Promise<TestSshd> {
       transport: 'ssh',
       host: '127.0.0.1',
       port,
-      user: userInfo().username,
+      user: user.name,
       keyPath,
       knownHostsPath,
       connectTimeoutMs: 5000,

@@ -8,7 +8,7 @@ import { onNode, systemRows } from '../helpers/coremedia-sql';
 import { dropPrefix, startTestEngine, waitForRunState, type TestEngine } from '../helpers/engine';
 import { withHosts, type FleetHosts } from '../helpers/fleet-hosts';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { asSshUser, startSshd, type TestSshd } from '../helpers/sshd';
 
 type Engine = 'postgres' | 'mysql';
 
@@ -26,13 +26,14 @@ describe.each<[Engine, string]>([
 
   const sys = engineKind === 'mysql' ? '`system`' : 'system';
   const nodeCfg = (node: string) => engine.deps.config.topologies[0]!.nodes.find((n) => n.name === node)!;
+  // As the SSH test user, like the runbooks' service steps over SSH: they must be able to stop it.
   const serviceState = (node: string) => {
     const s = nodeCfg(node).service!;
-    return execFileSync(s.status[0]!, s.status.slice(1)).toString();
+    return execFileSync(s.status[0]!, s.status.slice(1), asSshUser()).toString();
   };
   const startLive = (node: string) => {
     const s = nodeCfg(node).service!;
-    execFileSync(s.start[0]!, s.start.slice(1));
+    execFileSync(s.start[0]!, s.start.slice(1), asSshUser());
   };
 
   /** Start a run, approve every gate as bob, return the finished run and its step records. */

@@ -9,7 +9,7 @@ import { onNode } from '../helpers/coremedia-sql';
 import { dropPrefix, startTestEngine, waitForRunState, type TestEngine } from '../helpers/engine';
 import { withHosts, type FleetHosts } from '../helpers/fleet-hosts';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { asSshUser, startSshd, type TestSshd } from '../helpers/sshd';
 
 /** Seed 000's host-side steps for the master, as one small runbook: the executors the full runbooks will use. */
 const restoreMaster: Runbook = {
@@ -105,7 +105,8 @@ afterAll(async () => {
 
 it('stops the master over SSH, copies the key over SFTP, restores from the dedicated slave, starts the master', async () => {
   const masterService = engine.deps.config.topologies[0]!.nodes.find((n) => n.name === 'mls')!.service!;
-  execFileSync(masterService.start[0]!, masterService.start.slice(1));
+  // As the SSH test user, whom the stop step over SSH runs as.
+  execFileSync(masterService.start[0]!, masterService.start.slice(1), asSshUser());
   await new Promise((r) => setTimeout(r, 500));
 
   const outcome = await startRun(engine.deps, {
@@ -147,5 +148,7 @@ it('stops the master over SSH, copies the key over SFTP, restores from the dedic
   // Stopped before anything was dropped, running again at the end.
   const transcript = steps.find((s) => s.stepId === 'stop-master--mls')?.result?.stdoutTail ?? '';
   expect(transcript).toMatch(/stop/);
-  expect(execFileSync(masterService.status[0]!, masterService.status.slice(1)).toString()).toMatch(/running/);
+  expect(
+    execFileSync(masterService.status[0]!, masterService.status.slice(1), asSshUser()).toString(),
+  ).toMatch(/running/);
 }, 90_000);

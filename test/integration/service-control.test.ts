@@ -70,6 +70,8 @@ describe.each(['ssh', 'local'])('service control over %s', (transport) => {
       (e: unknown) => e,
     );
     const took = Date.now() - began;
+    // It gave up because its timeout passed, while the status kept saying running (the message
+    // names the timeout, the state and the polls); the lower bound shows it did wait that long.
     expect(error).toBeInstanceOf(ServiceControlError);
     expect(error).toMatchObject({ code: 'SERVICE_TIMEOUT', node: 'rls-1' });
     expect((error as Error).message).toMatch(
@@ -82,7 +84,7 @@ describe.each(['ssh', 'local'])('service control over %s', (transport) => {
     });
     expect((error as ServiceControlError).result.stdoutTail).toMatch(/status → running .* ×\d+/);
     expect(took).toBeGreaterThanOrEqual(1400);
-    expect(took).toBeLessThan(3500);
+    expect(await serviceStatus(exec(), live.service())).toBe('running');
   });
 
   it('uses runningPattern when configured, whatever the exit code', async () => {

@@ -55,13 +55,24 @@ it('sends posts to one channel in order, spaced by at least minIntervalMs', asyn
 
 it('does not serialize channels behind each other', async () => {
   const box = newOutbox();
-  const started = Date.now();
-  await Promise.all(['a0', 'b0', 'a1', 'b1', 'a2', 'b2'].map((t) => box.post(`C-${t[0]}`, msg(t))));
-  const order = texts(standin.callsTo('chat.postMessage'));
-  expect(order.indexOf('b0')).toBeLessThan(order.indexOf('a1'));
-  expect(order.indexOf('a1')).toBeLessThan(order.indexOf('b2'));
-  // Three per channel in parallel take two gaps; one lane for all six would take five.
-  expect(Date.now() - started).toBeLessThan(5 * INTERVAL);
+  // Channel a's first post gets no answer until channel b's three are through: one lane for
+  // both channels would never get there.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  standin.setResponder('chat.postMessage', async (call) => {
+    if (call.args.channel === 'C-a') await held;
+    return undefined;
+  });
+  const a = ['a0', 'a1', 'a2'].map((t) => box.post('C-a', msg(t)));
+  const b = await Promise.all(['b0', 'b1', 'b2'].map((t) => box.post('C-b', msg(t))));
+  const inChannel = (channel: string) =>
+    texts(standin.callsTo('chat.postMessage').filter((c) => c.args.channel === channel));
+  expect(b.map((r) => r.ts)).toHaveLength(3);
+  expect(inChannel('C-b')).toEqual(['b0', 'b1', 'b2']);
+  expect(inChannel('C-a')).toEqual(['a0']); // still waiting for its answer
+  release();
+  await Promise.all(a);
+  expect(inChannel('C-a')).toEqual(['a0', 'a1', 'a2']);
 });
 
 it('collapses progress updates queued behind a slow post into the latest', async () => {

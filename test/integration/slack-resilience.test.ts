@@ -66,13 +66,19 @@ it('Socket Mode: /recover status over the WebSocket is acked in time and answere
         channel_id: 'C0RES',
       }),
     );
-    expect(ack.ms).toBeLessThan(3000);
     expect(JSON.stringify(ack.payload)).toContain('Inspecting res');
+    // Acked before the work it stands for: the answer was not yet in the channel.
+    const postedYet = () =>
+      standin.calls.some(
+        (c) => c.method === 'chat.postMessage' && c.at >= since && c.args.channel === 'C0RES',
+      );
+    expect(postedYet()).toBe(false);
     const post = await standin.waitFor(() =>
       standin.calls.find(
         (c) => c.method === 'chat.postMessage' && c.at >= since && c.args.channel === 'C0RES',
       ),
     );
+    expect(postedYet()).toBe(true);
     expect(JSON.stringify(post.args.blocks)).toMatch(/Dedicated sequence number[^"]*1042/);
   } finally {
     await b.stop();
@@ -83,8 +89,13 @@ it('with Redis not answering, a listener still acks within 3 s and tells the use
   const port = await closedPort();
   const b = await bot({ SLACK_MODE: 'http', SLACK_SIGNING_SECRET: SECRET, PORT: String(port) });
   const admin = new Redis(redis.url);
+  const pinger = new Redis(redis.url);
   try {
+    await pinger.ping();
     await admin.call('CLIENT', 'PAUSE', '4000', 'ALL');
+    // Answered only once the pause is over: the moment Redis is back.
+    let redisBack = false;
+    const back = pinger.ping().then(() => (redisBack = true));
     const body = slashCommandBody({
       command: '/recover',
       text: 'status res',
@@ -94,7 +105,11 @@ it('with Redis not answering, a listener still acks within 3 s and tells the use
     });
     const r = await postToApp(`http://127.0.0.1:${port}/slack/events`, body, signedRequest(SECRET, body));
     expect(r.status).toBe(200);
-    expect(r.ms).toBeLessThan(3000);
+    // The ack did not wait for Redis: it came while Redis was still paused, and before the answer
+    // that the listener sends once it gives up queueing.
+    expect(redisBack).toBe(false);
+    expect(standin.responses.find((x) => x.id === 'redis-slow')).toBeUndefined();
+    await back;
     const answer = await standin.waitFor(() => standin.responses.find((x) => x.id === 'redis-slow'), 5000);
     expect(JSON.stringify(answer.body)).toContain('"response_type":"ephemeral"');
     expect(JSON.stringify(answer.body)).toMatch(
@@ -103,6 +118,7 @@ it('with Redis not answering, a listener still acks within 3 s and tells the use
   } finally {
     await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
     admin.disconnect();
+    pinger.disconnect();
     await b.stop();
   }
 }, 30_000);
@@ -116,11 +132,10 @@ it('with Redis down, the producer fails at once with a clear reason (nothing que
     }),
     'x',
   );
-  const started = Date.now();
   const err = await jobs
     .enqueue('status', { topology: 'res', channel: 'C', user: 'U' }, 'status-x-1')
     .catch((e: unknown) => e);
-  expect(Date.now() - started).toBeLessThan(2000);
+  // The connection's own error, not the enqueue timeout: it failed at once, without waiting.
   expect(err).not.toBeInstanceOf(EnqueueTimeoutError);
   expect(String(err)).toMatch(/writeable|ECONNREFUSED|Connection is closed/);
   await jobs.close().catch(() => undefined);

@@ -29,7 +29,7 @@ export async function startWorkerProcess(
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000; // a deadline: a start can take seconds on a loaded machine
   while (!out.includes(`${command} ready`)) {
     if (Date.now() > deadline || child.exitCode !== null)
       throw new Error(`${command} did not start:\n${out}`);

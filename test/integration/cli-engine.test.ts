@@ -6,6 +6,10 @@ import { configWithAccess, dropPrefix } from '../helpers/engine';
 import { runRecover } from '../helpers/run-cli';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
+// Each test spawns the real CLI (TypeScript through tsx): on a loaded machine a start alone can
+// take seconds. These are deadlines, not speed checks.
+jest.setTimeout(180_000);
+
 const prefix = `t-cli-engine-${process.pid}`;
 let fleet: Fleet;
 let configFile: string;
@@ -102,4 +106,4 @@ it('run, a refused self-approval, an approval, abort, timeline: the whole lifecy
 
   const runs = await recover('runs', 'cli');
   expect(runs.stdout).toMatch(new RegExp(`${runId} +cli +slave-from-master-sql +rls-2 +alice +aborted`));
-}, 60_000);
+}, 180_000);

@@ -6,6 +6,10 @@ import type { Fleet } from '../../src/fleet/fleet';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { runRecover } from '../helpers/run-cli';
 
+// Each test spawns the real CLI (TypeScript through tsx): on a loaded machine a start alone can
+// take seconds. These are deadlines, not speed checks.
+jest.setTimeout(180_000);
+
 let fleet: Fleet;
 const dir = mkdtempSync(join(tmpdir(), 'recover-cli-'));
 

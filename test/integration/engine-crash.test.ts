@@ -14,6 +14,10 @@ import {
 } from '../helpers/engine';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
+// Each test spawns the real CLI (TypeScript through tsx): on a loaded machine a start alone can
+// take seconds. These are deadlines, not speed checks.
+jest.setTimeout(180_000);
+
 const prefix = `t-crash-${process.pid}`;
 let fleet: Fleet;
 let engine: TestEngine;
@@ -139,7 +143,7 @@ it('a worker killed mid-step leaves the step unknown; it is not re-executed unti
   const kinds = (await engine.deps.audit.read(run.id)).map((e) => e.kind);
   expect(kinds).toEqual(expect.arrayContaining(['halt', 'decision']));
   expect(kinds.filter((k) => k === 'step-start').length).toBe(6);
-}, 90_000);
+}, 180_000);
 
 it('a worker killed while a run waits for approval: approving later lets a new worker go on', async () => {
   for (const w of workers) w.child.kill('SIGKILL');
@@ -153,11 +157,11 @@ it('a worker killed while a run waits for approval: approving later lets a new w
   await approveRest(run.id);
   expect((await engine.deps.ledger.getRun(run.id))?.state).toBe('done');
   expect((await systemRows(fleet, 'rls-3')).repository_server_type).toBe('live');
-}, 90_000);
+}, 180_000);
 
 it('SIGTERM stops a worker cleanly', async () => {
   const w = await worker();
   w.child.kill('SIGTERM');
   expect(await w.exited).toBe(0);
   expect(w.output()).toContain('worker stopping');
-}, 30_000);
+}, 180_000);

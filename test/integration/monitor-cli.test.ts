@@ -6,6 +6,10 @@ import { dropPrefix } from '../helpers/engine';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { startWorkerProcess } from '../helpers/worker-process';
 
+// Each test spawns the real CLI (TypeScript through tsx): on a loaded machine a start alone can
+// take seconds. These are deadlines, not speed checks.
+jest.setTimeout(180_000);
+
 const prefix = `t-monc-${process.pid}`;
 let fleet: Fleet;
 let file: string | undefined;
@@ -37,7 +41,7 @@ it('without a Slack token, alerts and their resolution are printed', async () =>
     expect(await proc.exited).toBe(0);
   }
   expect(proc.output()).toContain('monitor stopping');
-}, 30_000);
+}, 180_000);
 
 async function waitFor(ok: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -284,6 +284,8 @@ function describeEngine(engine: Engine): void {
         const holder = openDb(node('locks'), { env });
         let release!: () => void;
         const released = new Promise<void>((r) => (release = r));
+        let held!: () => void;
+        const holds = new Promise<void>((r) => (held = r));
         cleanups.push(
           () => holder.close(),
           async () => release(),
@@ -292,9 +294,11 @@ function describeEngine(engine: Engine): void {
         const holding = holder.session!({}, async (db) => {
           await db.query('BEGIN');
           await db.query('SELECT * FROM locked FOR UPDATE');
+          held();
           await released;
           await db.query('COMMIT');
         });
+        await holds; // the lock is taken before anything may wait for it
         const n = node('locks').db;
         const client =
           engine === 'postgres'
@@ -380,6 +384,8 @@ function describeEngine(engine: Engine): void {
       const worker = openDb(node('locks'), { env });
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));
+      let held!: () => void;
+      const holds = new Promise<void>((r) => (held = r));
       cleanups.push(
         () => holder.close(),
         () => worker.close(),
@@ -388,12 +394,22 @@ function describeEngine(engine: Engine): void {
       const holding = holder.session!({}, async (db) => {
         await db.query('BEGIN');
         await db.query('SELECT * FROM locked FOR UPDATE');
+        held();
         await released;
         await db.query('COMMIT');
       });
-      await new Promise((r) => setTimeout(r, 200));
+      await holds;
       const abandoned = inStepSession(worker, tag, (db) => db.query('UPDATE locked SET v = 3'));
       abandoned.catch(() => undefined);
+      // Cancel once the UPDATE itself waits (not while the session is still being set up).
+      const waiting =
+        engine === 'postgres'
+          ? `SELECT pid FROM pg_stat_activity WHERE query LIKE 'UPDATE locked%' AND wait_event_type = 'Lock'`
+          : `SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '/* recover/run-inproc/%UPDATE locked%'`;
+      await until(
+        'the update to wait',
+        async () => (await onNode(fleet, 'locks', waiting)).length > 0 || undefined,
+      );
       const dbs = new DbRegistry({ env });
       try {
         const prefix = stepTagPrefix({ runId: 'run-inproc', stepId: 'update--locks' });

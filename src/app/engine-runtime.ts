@@ -16,6 +16,8 @@ import type { Notifier } from '../engine/types';
 import { redisOptionsFromUrl } from '../engine/redis-options';
 import { closeWorker, startRunWorker, type RunWorkerOptions } from '../engine/worker';
 import { inspectTopology } from '../status/inspect';
+import { cancelLeftovers } from '../restore/leftovers';
+import { describeHoldings } from '../restore/holdings';
 import { getRunbook } from '../runbook/registry';
 import type { Runbook } from '../runbook/types';
 import type { Worker } from 'bullmq';
@@ -80,6 +82,23 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       inspect: (topology) => inspectTopology(topology, dbs),
       clock,
       liveness: livenessFor(undefined),
+      leftovers: {
+        // Its own pools: the worker's may still hold the very session being cancelled.
+        async cancel(topology, nodes, tagPrefix) {
+          const fresh = new DbRegistry({ env: options.env });
+          try {
+            return await cancelLeftovers(topology, fresh, nodes, tagPrefix);
+          } finally {
+            await fresh.closeAll();
+          }
+        },
+        describe: (topology, nodes) =>
+          Promise.all(
+            topology.nodes
+              .filter((n) => nodes.includes(n.name))
+              .map((n) => describeHoldings(dbs.get(n, topology.name))),
+          ),
+      },
     };
     const q = queue;
     return {

@@ -1,14 +1,37 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { DbConfig } from '../config/topology';
-import { classifyDbError } from './errors';
+import { classifyDbError, DbError, type DbErrorCode } from './errors';
 import { toPostgresPlaceholders } from './placeholders';
+import { CLIENT_CHECK_INTERVAL_MS, STEP_LOCK_TIMEOUT_MS, type SessionOptions } from './session-limits';
 import type { Db, QueryResult } from './types';
 
 // Keep BIGINT (int8) as a string: sequence numbers must not lose precision silently.
 const readCommands = new Set(['SELECT', 'SHOW', 'EXPLAIN']);
 
 type StreamOwner = { connection?: { stream?: { destroy(): void } } };
+const answered = new Set<DbErrorCode>(['QUERY', 'MISSING_OBJECT', 'AUTH']);
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+// One round trip. client_connection_check_interval exists from PostgreSQL 14 on; CASE skips it before.
+const SESSION_SETUP = `SELECT set_config('application_name', $1, false), set_config('lock_timeout', $2, false),
+  CASE WHEN current_setting('server_version_num')::int >= 140000
+       THEN set_config('client_connection_check_interval', $3, false) END`;
+
+async function runQuery(node: string, on: Queryable, sql: string, params: readonly unknown[]) {
+  const started = performance.now();
+  try {
+    const result = await on.query({ text: toPostgresPlaceholders(sql), values: [...params] });
+    const isRead = readCommands.has(result.command);
+    return {
+      rows: result.rows,
+      affectedRows: isRead ? 0 : (result.rowCount ?? 0),
+      durationMs: performance.now() - started,
+    };
+  } catch (err) {
+    throw classifyDbError(node, err);
+  }
+}
 
 export function openPostgres(
   node: string,
@@ -45,18 +68,43 @@ export function openPostgres(
   return {
     engine: 'postgres',
     node,
-    async query(sql, params = []): Promise<QueryResult> {
-      const started = performance.now();
+    query: (sql, params = []): Promise<QueryResult> => runQuery(node, pool, sql, params),
+    async session<T>(options: SessionOptions, fn: (db: Db) => Promise<T>): Promise<T> {
+      let client: pg.PoolClient;
       try {
-        const result = await pool.query({ text: toPostgresPlaceholders(sql), values: [...params] });
-        const isRead = readCommands.has(result.command);
-        return {
-          rows: result.rows,
-          affectedRows: isRead ? 0 : (result.rowCount ?? 0),
-          durationMs: performance.now() - started,
-        };
+        client = await pool.connect();
       } catch (err) {
         throw classifyDbError(node, err);
+      }
+      // Reset and reuse only a session whose server answered; one cut off mid-query is dropped.
+      let reusable = false;
+      try {
+        const lockMs = options.lockTimeoutMs ?? STEP_LOCK_TIMEOUT_MS;
+        await runQuery(node, client, SESSION_SETUP, [
+          options.tag ?? 'recover',
+          `${lockMs}ms`,
+          `${CLIENT_CHECK_INTERVAL_MS}ms`,
+        ]);
+        const result = await fn({
+          engine: 'postgres',
+          node,
+          query: (sql, params = []) => runQuery(node, client, sql, params),
+          openConnections: () => clients.size,
+          close: () => Promise.resolve(), // the pool owns the connection
+        });
+        reusable = true;
+        return result;
+      } catch (err) {
+        reusable = err instanceof DbError && answered.has(err.code);
+        throw err;
+      } finally {
+        // Back to the pool as it came (startup values: application_name 'recover', the statement timeout).
+        if (reusable)
+          reusable = await client.query('DISCARD ALL').then(
+            () => true,
+            () => false,
+          );
+        client.release(!reusable);
       }
     },
     openConnections: () => clients.size,

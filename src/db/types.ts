@@ -1,4 +1,5 @@
 import type { DbEngine } from '../config/topology';
+import type { SessionOptions } from './session-limits';
 
 export type Row = Record<string, unknown>;
 
@@ -20,4 +21,9 @@ export interface Db {
   /** Sessions currently open (authenticated) to the node: tells "hung after connecting" from "never connected". */
   openConnections(): number;
   close(): Promise<void>;
+  /**
+   * One connection for the whole of `fn`, tagged and with bounded lock waits (session-limits.ts),
+   * given back clean afterwards. Optional: test doubles need not have it (see inStepSession).
+   */
+  session?<T>(options: SessionOptions, fn: (db: Db) => Promise<T>): Promise<T>;
 }

@@ -32,8 +32,8 @@ export interface EngineDeps {
 }
 
 export interface Leftovers {
-  /** Cancel sessions tagged with `tag` (see stepTag) on the nodes; one line per thing cancelled. */
-  cancel(topology: Topology, nodes: string[], tag: string): Promise<string[]>;
+  /** Cancel sessions whose tag starts with `tagPrefix` (db/step-tag.ts) on the nodes; one line per node; never throws. */
+  cancel(topology: Topology, nodes: string[], tagPrefix: string): Promise<string[]>;
   /** One line per node: what its database holds now. */
   describe(topology: Topology, nodes: string[]): Promise<string[]>;
 }

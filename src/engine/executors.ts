@@ -1,4 +1,5 @@
 import type { Topology } from '../config/topology';
+import { inStepSession } from '../db/step-session';
 import type { Db } from '../db/types';
 import type { PlanStep, ResolvedAction, StepResult } from '../runbook/types';
 import { emptyResult, executeNoop, executeSqlAction, executeWaitAction } from '../runbook/sql-executor';
@@ -8,7 +9,11 @@ export interface ExecContext {
   db(node: string): Db;
   /** A value an earlier step captured, by concrete plan step id and name. */
   captured(planStepId: string, name: string): string | undefined;
-  /** Names this attempt of the step (recover/<run>/<step>/<attempt>) on the sessions it opens. */
+  /**
+   * This attempt's session tag, `stepTag({ runId, stepId, attempt })` from db/step-tag.ts, set by
+   * the engine. Every session and client process of the step carries it, so that cancelLeftovers
+   * can find what a dead worker left running. Absent: sessions are untagged (lock waits still bounded).
+   */
   tag?: string;
 }
 
@@ -19,7 +24,8 @@ export type ExecutorRegistry = Partial<Record<ResolvedAction['kind'], Executor>>
 
 export function sqlExecutors(): ExecutorRegistry {
   return {
-    sql: (step, ctx) => executeSqlAction(ctx.db(step.node), step, ctx.captured),
+    sql: (step, ctx) =>
+      inStepSession(ctx.db(step.node), ctx.tag, (db) => executeSqlAction(db, step, ctx.captured)),
     wait: (step, ctx) => executeWaitAction(ctx.db(step.node), step, ctx.captured),
     noop: (step) => executeNoop(step),
   };

@@ -1,7 +1,7 @@
 import type { Plan, PlanStep } from '../runbook/types';
 import { auditEvent, topologyOf, type EngineDeps } from './deps';
 import type { Fence } from './finish';
-import { stepTag } from './run-step';
+import { stepTagPrefix } from '../db/step-tag';
 import type { AuditKind, RunRecord } from './types';
 
 /**
@@ -50,13 +50,12 @@ export async function haltOnUnknown(
   const topology = topologyOf(deps, run.topology);
   const records = new Map((await deps.ledger.getSteps(run.id)).map((r) => [r.stepId, r]));
   const cancelled: string[] = [];
+  // Every session of the step's attempts, on its node and (a dump→restore) its source.
   if (deps.leftovers)
     for (const p of others) {
-      const tag = stepTag(run.id, p.id, records.get(p.id)?.attempts ?? 0);
+      const nodes = p.action.kind === 'dump-restore' ? [p.node, p.action.from] : [p.node];
       cancelled.push(
-        ...(await deps.leftovers
-          .cancel(topology, [p.node], tag)
-          .catch((e: Error) => [`${p.node}: could not cancel leftovers: ${e.message}`])),
+        ...(await deps.leftovers.cancel(topology, nodes, stepTagPrefix({ runId: run.id, stepId: p.id }))),
       );
     }
   for (const p of others) await deps.ledger.transitionStep(run.id, p.id, ['running'], 'unknown', {}, fence);

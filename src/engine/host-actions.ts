@@ -5,6 +5,7 @@ import { copyKeyFile } from '../hosts/key-file';
 import { ServiceControlError, serviceStatus, startService, stopService } from '../hosts/service-control';
 import { sftpFiles } from '../hosts/sftp-files';
 import { SshExecutor } from '../hosts/ssh-executor';
+import { inStepSession } from '../db/step-session';
 import { dumpRestore, toStepResult } from '../restore/dump-restore';
 import { remoteDumpRestore, runsOverSsh } from '../restore/remote-dump-restore';
 import { dropAndRecreateSchema } from '../restore/schema';
@@ -45,7 +46,8 @@ export function hostActionExecutors(o: HostActionOptions): ExecutorRegistry {
       if (step.action.kind !== 'dump-restore') throw new Error('not a dump-restore step');
       const source = nodeOf(ctx.topology, step.action.from);
       const target = nodeOf(ctx.topology, step.node);
-      const options = { env: o.env, timeoutMs: o.restoreTimeoutMs ?? 6 * 3600_000 };
+      // The restore clears the target first, so a retry after a partial import starts clean.
+      const options = { env: o.env, timeoutMs: o.restoreTimeoutMs ?? 6 * 3600_000, tag: ctx.tag };
       // Run where the topology says: both nodes over SSH → dump on the source host, restore on the target's.
       if (runsOverSsh(source, target)) {
         const hosts = { source: o.hosts.get(source), target: o.hosts.get(target) };
@@ -58,7 +60,10 @@ export function hostActionExecutors(o: HostActionOptions): ExecutorRegistry {
     },
     'drop-schema': async (step, ctx) => {
       const started = performance.now();
-      const dropped = await dropAndRecreateSchema(nodeOf(ctx.topology, step.node), ctx.db(step.node));
+      const target = nodeOf(ctx.topology, step.node);
+      const dropped = await inStepSession(ctx.db(step.node), ctx.tag, (db) =>
+        dropAndRecreateSchema(target, db),
+      );
       const names = dropped.dropped.map((d) => d.name);
       return {
         ...emptyResult(),

@@ -1,3 +1,4 @@
+import { stepTag } from '../db/step-tag';
 import { LedgerError } from './ledger';
 import type { PlanStep, StepResult } from '../runbook/types';
 import { auditEvent, topologyOf, type EngineDeps } from './deps';
@@ -13,11 +14,6 @@ const READ_RETRIES = 3;
  * started; 'expired' when the approval is too old to act on.
  */
 export type StepOutcome = StepResult | null | 'reapprove' | 'expired';
-
-/** The tag a step's database sessions carry, so leftovers of a dead worker can be found. */
-export function stepTag(runId: string, stepId: string, attempt: number): string {
-  return `recover/${runId}/${stepId}/${attempt}`;
-}
 
 export async function runStep(
   deps: EngineDeps,
@@ -62,7 +58,8 @@ export async function runStep(
         topology.name,
       ),
     captured: (planStepId: string, name: string) => records.get(planStepId)?.result?.captured[name],
-    tag: stepTag(run.id, step.id, started.attempts),
+    // Its sessions carry the attempt's tag, so what a dead worker left running can be found.
+    tag: stepTag({ runId: run.id, stepId: step.id, attempt: started.attempts }),
   };
   let result = await execute(deps.executors, step, ctx);
   // Reads cannot make anything worse: retry them with backoff. Nothing else is retried unasked.

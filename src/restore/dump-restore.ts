@@ -1,3 +1,4 @@
+import { clearFailedResult } from './clear-target';
 import { explainStream, succeeded, type ProcessOutcome } from './outcome';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -8,7 +9,9 @@ import type { NodeConfig } from '../config/topology';
 import { emptyResult } from '../runbook/sql-executor';
 import type { StepResult } from '../runbook/types';
 import { OutputTail, redact, TAIL_BYTES } from '../hosts/redact';
-import { buildDumpRestore, passwordFor, type ResolvedTools, type ToolCommand } from './commands';
+import { buildDumpRestore, clearScript, passwordFor, type ResolvedTools, type ToolCommand } from './commands';
+import { statementTagger } from './tag-statements';
+import { tiedToParent } from './tie-to-parent';
 
 export interface DumpRestoreOptions {
   /** Where passwords are looked up (by each node's passwordEnv) and PATH comes from. */
@@ -20,6 +23,13 @@ export interface DumpRestoreOptions {
   /** Between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   tools?: ResolvedTools;
+  /** The step's session tag (ExecContext.tag): on every session and statement of the target and source. */
+  tag?: string;
+  /**
+   * Empty the target's schema before importing (default true): a retry after an attempt that was
+   * cut off, leaving a partial import, then ends with exactly the source's contents.
+   */
+  clearTarget?: boolean;
   /** Test hooks: the child pids once spawned, and the byte count after every chunk. */
   onSpawn?: (pids: { dump: number | undefined; restore: number | undefined }) => void;
   onProgress?: (bytes: number) => void;
@@ -44,6 +54,8 @@ export interface DumpRestoreResult {
   cause: 'dump' | 'restore' | 'stream' | 'timeout' | null;
   dump: SideResult;
   restore: SideResult & { stdoutTail: string };
+  /** The client that emptied the target first; null when not asked to. */
+  clear: SideResult | null;
   error: string | null;
 }
 
@@ -64,8 +76,8 @@ interface Child extends ProcessOutcome {
 let exitCounter = 0;
 
 function start(cmd: ToolCommand, stdin: 'pipe' | 'ignore', secrets: readonly string[]): Child {
-  const [file, ...args] = cmd.argv as [string, ...string[]];
-  // No shell: argv goes to execve as is, so nothing in it is ever interpreted.
+  // No shell: argv goes to execve as is, so nothing in it is ever interpreted. Tied: it dies with us.
+  const [file, ...args] = tiedToParent(cmd.argv, cmd.env.PATH) as [string, ...string[]];
   const proc = spawn(file, args, { env: cmd.env, stdio: [stdin, 'pipe', 'pipe'] });
   const child: Child = {
     cmd,
@@ -127,7 +139,7 @@ export async function dumpRestore(
   target: NodeConfig,
   options: DumpRestoreOptions,
 ): Promise<DumpRestoreResult> {
-  const cmds = buildDumpRestore(source, target, options.env, options.tools);
+  const cmds = buildDumpRestore(source, target, options.env, options.tools, options.tag);
   const secrets = [
     passwordFor(source, options.env),
     passwordFor(target, options.env),
@@ -135,6 +147,32 @@ export async function dumpRestore(
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const graceMs = options.killGraceMs ?? 3000;
   const started = performance.now();
+
+  // The whole step shares one deadline: what the clear used is gone from the stream's time.
+  let clear: SideResult | null = null;
+  if (options.clearTarget !== false) {
+    const c = await runClear(
+      cmds.clear,
+      clearScript(target.db.engine, options.tag),
+      secrets,
+      options,
+      graceMs,
+    );
+    clear = side(c);
+    if (!succeeded(c))
+      return clearFailedResult(
+        { side: clear, timedOut: c.stoppedByUs },
+        target,
+        cmds,
+        {},
+        {
+          secrets,
+          started,
+          timeoutMs: options.timeoutMs,
+        },
+      );
+  }
+  const streamMs = Math.max(1, options.timeoutMs - (performance.now() - started));
 
   const restore = start(cmds.restore, 'pipe', secrets);
   const dump = start(cmds.dump, 'ignore', secrets);
@@ -151,9 +189,12 @@ export async function dumpRestore(
   });
   // end:false — the restore's stdin is closed only once the dump has exited 0, so a restore
   // never sees a clean end of a dump that failed (mysql would happily commit the first half).
+  // MariaDB has no application_name: each statement carries the tag in a leading comment instead.
+  const tagger =
+    options.tag !== undefined && target.db.engine === 'mysql' ? [statementTagger(options.tag)] : [];
   const piping =
     dump.proc.stdout && restore.proc.stdin
-      ? pipeline(dump.proc.stdout, counter, restore.proc.stdin, { end: false }).then(
+      ? pipeline([dump.proc.stdout, counter, ...tagger, restore.proc.stdin], { end: false }).then(
           () => void (f.streamEnded = true),
           (err: Error) => void (f.pipeError = err),
         )
@@ -163,7 +204,7 @@ export async function dumpRestore(
     f.timedOut = true;
     stop(dump, graceMs);
     stop(restore, graceMs);
-  }, options.timeoutMs);
+  }, streamMs);
 
   void restore.exited.then(() => {
     if (f.streamEnded || restore.stoppedByUs) return;
@@ -199,6 +240,7 @@ export async function dumpRestore(
     timedOut: f.timedOut,
     dump: side(dump),
     restore: { ...side(restore), stdoutTail: restore.stdout.text() },
+    clear,
     cause: null,
     error: null,
   };
@@ -211,6 +253,25 @@ export async function dumpRestore(
     result.error = redact(error, secrets);
   }
   return result;
+}
+
+/** The clear client with its script on stdin, bounded like the stream. */
+async function runClear(
+  cmd: ToolCommand,
+  script: string,
+  secrets: readonly string[],
+  options: DumpRestoreOptions,
+  graceMs: number,
+): Promise<Child> {
+  const c = start(cmd, 'pipe', secrets);
+  c.proc.stdin?.end(script);
+  const timer = setTimeout(() => stop(c, graceMs), options.timeoutMs);
+  await c.exited;
+  clearTimeout(timer);
+  await Promise.race([c.closed, sleep(1000, undefined, { ref: false })]);
+  c.proc.stdout?.destroy();
+  c.proc.stderr?.destroy();
+  return c;
 }
 
 /** What happened between the two processes, as far as the bot could see. */
@@ -253,7 +314,7 @@ function explain(o: Outcome, r: DumpRestoreResult): [Cause, string] {
 /** The result as the run engine records and posts it. */
 export function toStepResult(r: DumpRestoreResult): StepResult {
   const failing = r.cause === 'dump' ? r.dump : r.cause === 'restore' ? r.restore : null;
-  const tails = [r.dump, r.restore]
+  const tails = [...(r.clear && r.clear.exitCode !== 0 ? [r.clear] : []), r.dump, r.restore]
     .filter((s) => s.stderrTail.trim() !== '')
     .map((s) => `[${s.tool}]\n${s.stderrTail.trimEnd()}`);
   const mib = (r.bytes / (1024 * 1024)).toFixed(1);

@@ -7,19 +7,24 @@ import type { DbEngine, NodeConfig } from '../config/topology';
 import { shellQuote } from '../hosts/quote';
 import { OutputTail, redact, TAIL_BYTES } from '../hosts/redact';
 import { SshError, type SshExecutor } from '../hosts/ssh-executor';
-import { buildDumpRestore, passwordFor, type ToolCommand } from './commands';
+import { buildDumpRestore, clearScript, passwordFor, type ToolCommand } from './commands';
+import { clearFailedResult, remoteClear } from './clear-target';
+import { statementTagger } from './tag-statements';
+import { REMOTE_TIE } from './tie-to-parent';
 import type { DumpRestoreOptions, DumpRestoreResult, SideResult } from './dump-restore';
 
 /** Program names tried in order on each host (found in the remote login's PATH). */
 export interface RemoteTools {
   dump: readonly string[];
   restore: readonly string[];
+  /** The client that empties the target first; psql, or the restore's own client on MariaDB. */
+  client?: readonly string[];
 }
 
 // MariaDB ≥ 11 warns when called by its mysql* names; MySQL only has those.
 const REMOTE_TOOLS: Record<DbEngine, RemoteTools> = {
-  postgres: { dump: ['pg_dump'], restore: ['pg_restore'] },
-  mysql: { dump: ['mariadb-dump', 'mysqldump'], restore: ['mariadb', 'mysql'] },
+  postgres: { dump: ['pg_dump'], restore: ['pg_restore'], client: ['psql'] },
+  mysql: { dump: ['mariadb-dump', 'mysqldump'], restore: ['mariadb', 'mysql'], client: ['mariadb', 'mysql'] },
 };
 
 export interface RemoteDumpRestoreOptions extends Omit<DumpRestoreOptions, 'tools' | 'onSpawn'> {
@@ -52,9 +57,11 @@ export function remoteCommand(cmd: ToolCommand, candidates: readonly string[]): 
     .map(([k, v]) => shellQuote(`${k}=${v}`));
   const args = cmd.argv.slice(1).map(shellQuote).join(' ');
   const names = candidates.map(shellQuote).join(' ');
+  // $tie: setpriv's parent-death signal where the host has it, so the tool dies with its sshd session.
   const script =
+    REMOTE_TIE +
     `for t in ${names}; do if command -v "$t" >/dev/null 2>&1; then ` +
-    `printf 'recover-pid:%s:%s\\n' "$$" "$t" >&2; exec env ${assignments.join(' ')} "$t" ${args}; fi; done; ` +
+    `printf 'recover-pid:%s:%s\\n' "$$" "$t" >&2; exec env ${assignments.join(' ')} $tie "$t" ${args}; fi; done; ` +
     `printf 'recover: none of %s found on this host\\n' ${shellQuote(candidates.join(', '))} >&2; exit 127`;
   return ['sh', '-c', script];
 }
@@ -266,7 +273,13 @@ export async function remoteDumpRestore(
   options: RemoteDumpRestoreOptions,
 ): Promise<DumpRestoreResult> {
   // Placeholder tools: only the arguments and the environment are used, the program is found remotely.
-  const cmds = buildDumpRestore(source, target, options.env, { dump: 'dump', restore: 'restore' });
+  const cmds = buildDumpRestore(
+    source,
+    target,
+    options.env,
+    { dump: 'dump', restore: 'restore', client: 'client' },
+    options.tag,
+  );
   const secrets = [
     passwordFor(source, options.env),
     passwordFor(target, options.env),
@@ -277,6 +290,31 @@ export async function remoteDumpRestore(
   const started = performance.now();
   const f: Flow = { bytes: 0, streamEnded: false, eofSent: false, restoreEarly: false, timedOut: false };
 
+  // The whole step shares one deadline: what the clear used is gone from the stream's time.
+  let clear: SideResult | null = null;
+  if (options.clearTarget !== false) {
+    const client = tools.client ?? (target.db.engine === 'postgres' ? ['psql'] : tools.restore);
+    const script = clearScript(target.db.engine, options.tag);
+    const c = await remoteClear(
+      hosts.target,
+      remoteCommand(cmds.clear, client),
+      client[0] ?? cmds.clear.tool,
+      cmds.clear,
+      script,
+      options.timeoutMs,
+    );
+    clear = c.side;
+    if (c.timedOut || c.lost || c.side.exitCode !== 0)
+      return clearFailedResult(
+        c,
+        target,
+        cmds,
+        { dump: tools.dump[0], restore: tools.restore[0], via: ' over SSH' },
+        { secrets, started, timeoutMs: options.timeoutMs },
+      );
+  }
+  const streamMs = Math.max(1, options.timeoutMs - (performance.now() - started));
+
   const dump = newSide('dump', source, hosts.source, cmds.dump, tools.dump, secrets);
   const restore = newSide('restore', target, hosts.target, cmds.restore, tools.restore, secrets);
 
@@ -284,7 +322,7 @@ export async function remoteDumpRestore(
     f.timedOut = true;
     void stop(dump, graceMs);
     void stop(restore, graceMs);
-  }, options.timeoutMs);
+  }, streamMs);
 
   // The restore first: its pid must be known (so that it can be killed) before a byte reaches it.
   await open(restore, remoteCommand(cmds.restore, tools.restore));
@@ -332,7 +370,10 @@ export async function remoteDumpRestore(
         restoreChannel.once('close', onClose);
       },
     });
-    const piping = pipeline(dumpChannel, counter, sink).then(
+    // MariaDB has no application_name: each statement carries the tag in a leading comment instead.
+    const tagger =
+      options.tag !== undefined && target.db.engine === 'mysql' ? [statementTagger(options.tag)] : [];
+    const piping = pipeline([dumpChannel, counter, ...tagger, sink]).then(
       () => void (f.streamEnded = true),
       (err: Error) => void (f.pipeError = err),
     );
@@ -374,6 +415,7 @@ export async function remoteDumpRestore(
     timedOut: f.timedOut,
     dump: sideResult(dump),
     restore: { ...sideResult(restore), stdoutTail: restore.stdout.text() },
+    clear,
     cause: null,
     error: null,
   };

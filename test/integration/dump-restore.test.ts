@@ -229,7 +229,8 @@ function describeEngine(engine: Engine): void {
       const r = await dumpRestore(
         node('big'),
         node('sink'),
-        opts({ timeoutMs: 150, onSpawn: (p) => (pids = p) }),
+        // The stream's own timeout: no clear first, whose time would come off the same deadline.
+        opts({ timeoutMs: 150, clearTarget: false, onSpawn: (p) => (pids = p) }),
       );
       expect(r).toMatchObject({ ok: false, timedOut: true, cause: 'timeout' });
       expect(r.error).toMatch(/^timed out after 150 ms/);

@@ -153,6 +153,13 @@ describe('a run always reaches an end', () => {
     const halt = (await rt.deps.audit.read(runId)).filter((e) => e.kind === 'halt');
     expect(halt).toHaveLength(1);
     expect(halt[0]!.summary).toMatch(/wipe--rls-1, wipe--rls-2 were running/);
+    // It looked before it said so: nothing left running on the nodes, and what each holds now.
+    expect(halt[0]!.detail.cancelled).toEqual([
+      expect.stringMatching(/rls-1.*no leftover/),
+      expect.stringMatching(/rls-2.*no leftover/),
+    ]);
+    expect(halt[0]!.summary).toMatch(/rls-1 holds \d+ tables; changelog up to 1042; replicator_remote 1042/);
+    expect(halt[0]!.summary).toMatch(/rls-2 holds \d+ tables/);
     const halted = notifier.events.find((e) => e.type === 'run-halted' && e.run.id === runId);
     expect(halted).toMatchObject({ unknownSteps: ['wipe--rls-1', 'wipe--rls-2'] });
 

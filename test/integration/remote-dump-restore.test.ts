@@ -121,7 +121,7 @@ function describeEngine(engine: Engine): void {
       const withPw = { ...cmds.dump, env: { ...cmds.dump.env, PGPASSWORD: "it's $secret" } };
       const argv = remoteCommand(withPw, ['pg_dump']);
       expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
-      expect(argv[2]).toMatch(/exec env .*'PGPASSWORD=it'\\''s \$secret' "\$t" /);
+      expect(argv[2]).toMatch(/exec env .*'PGPASSWORD=it'\\''s \$secret' \$tie "\$t" /);
       expect(argv[2]).not.toContain('PATH=');
     });
 
@@ -160,7 +160,13 @@ function describeEngine(engine: Engine): void {
 
     it('stops both sides when the timeout hits', async () => {
       await emptied('sink');
-      const r = await remoteDumpRestore(node('big'), node('sink'), hostsOn(sshd), opts({ timeoutMs: 300 }));
+      // The stream's own timeout: no clear first, whose time would come off the same deadline.
+      const r = await remoteDumpRestore(
+        node('big'),
+        node('sink'),
+        hostsOn(sshd),
+        opts({ timeoutMs: 300, clearTarget: false }),
+      );
       expect(r).toMatchObject({ ok: false, timedOut: true, cause: 'timeout' });
       expect(r.error).toMatch(/^timed out after 300 ms/);
     });

@@ -138,7 +138,9 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
 
   program
     .command('decide')
-    .description('after a worker died mid-step: retry the step (approval again), mark it done, or abort')
+    .description(
+      'after a worker died mid-step: retry the step (approval again), mark it done, or abort; once for each unknown step',
+    )
     .argument('<run>')
     .argument('<step>')
     .argument('<choice>', 'retry | mark-done | abort')

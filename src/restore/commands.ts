@@ -237,7 +237,8 @@ export function clearCommand(
   const argv =
     node.db.engine === 'postgres'
       ? [client, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...connectArgs(node), '-d', node.db.database]
-      : [client, ...mysqlClientArgs(), ...connectArgs(node), node.db.database];
+      : // --batch: a script, not a dump; it also tells the clear from the import in a process list.
+        [client, '--batch', ...mysqlClientArgs(), ...connectArgs(node), node.db.database];
   return { tool: baseName(client), argv, env: childEnv(node, password, path, tag, 'restore') };
 }
 

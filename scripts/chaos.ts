@@ -29,6 +29,7 @@ interface Options {
   parallel: number;
   stuckSeconds: number;
   engines: string;
+  calm: boolean;
 }
 
 function parse(argv: string[]): Options {
@@ -41,7 +42,7 @@ function parse(argv: string[]): Options {
       int(10),
       420,
     )
-    .option('--parallel <n>', 'runs at once (each on its own fleet and Redis prefix)', int(1), 2)
+    .option('--parallel <n>', 'runs at once (each on its own fleet and Redis prefix)', int(1), 3)
     .option(
       '--stuck-seconds <n>',
       'a run with no visible change for this long is stuck (aborted, a violation)',
@@ -49,6 +50,11 @@ function parse(argv: string[]): Options {
       45,
     )
     .option('--engines <list>', 'postgres,mysql or one of them', 'postgres,mysql')
+    .option(
+      '--calm',
+      'control: kill and restart nothing (the harness itself must then find no violation)',
+      false,
+    )
     .parse(argv)
     .opts<Options>();
 }
@@ -87,6 +93,7 @@ async function main(): Promise<number> {
     engine: engines[index % engines.length]!,
     scenario: SCENARIOS[Math.floor(index / engines.length) % SCENARIOS.length]!,
     rng: rng.fork(),
+    calm: o.calm,
   }));
 
   const reports: RunReport[] = [];
@@ -177,6 +184,7 @@ async function main(): Promise<number> {
       state: r.state,
       kills: r.kills + r.engineKills,
       halts: r.halts,
+      effects: r.effects,
       decisions: r.decisions.map((d) => `${d.choice} ${d.stepId}`),
     })),
   };

@@ -19,14 +19,18 @@ export interface Evidence {
   initiallyRunning: Map<string, boolean>;
 }
 
-/** Every broken promise of issue 11 found in one run, one line each. */
-export async function checkRun(e: Evidence): Promise<string[]> {
+/** What the fleet's instrumentation saw during the run, per kind of destructive effect. */
+export type EffectCounts = Record<'stops' | 'drops' | 'restores' | 'updates', number>;
+
+/** Every broken promise of issue 11 found in one run, one line each, and what the fleet saw. */
+export async function checkRun(e: Evidence): Promise<{ violations: string[]; effects: EffectCounts }> {
   const v: string[] = [];
   const run = await e.deps.ledger.getRun(e.runId);
   const plan = await e.deps.ledger.getPlan(e.runId);
   const steps = await e.deps.ledger.getSteps(e.runId);
   const audit = await e.deps.audit.read(e.runId);
-  if (!run || !plan) return [`run ${e.runId} is missing from the ledger`];
+  const effects: EffectCounts = { stops: 0, drops: 0, restores: 0, updates: 0 };
+  if (!run || !plan) return { violations: [`run ${e.runId} is missing from the ledger`], effects };
   if (run.state !== 'done') v.push(`run ended ${run.state}, not done${run.reason ? `: ${run.reason}` : ''}`);
   if (e.human.stuck) v.push(`stuck: ${e.human.stuck}`);
   if (run.state === 'done') v.push(...(await finalRows(e.fleet)));
@@ -37,7 +41,14 @@ export async function checkRun(e: Evidence): Promise<string[]> {
   );
   v.push(...(await effectsVersusApprovals(e, plan, steps, audit, log)));
   v.push(...auditComplete(e, steps, audit));
-  return v;
+  for (const step of plan.steps) {
+    const seen = observed(e, step, log);
+    const kind = (
+      { service: 'stops', 'drop-schema': 'drops', 'dump-restore': 'restores', sql: 'updates' } as const
+    )[step.action.kind as 'service' | 'drop-schema' | 'dump-restore' | 'sql'];
+    if (seen && kind) effects[kind] += seen.count;
+  }
+  return { violations: v, effects };
 }
 
 /** Seed 000's end state: the master and restored slaves hold the dedicated slave's data, every slave points at the master's last row. */

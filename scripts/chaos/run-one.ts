@@ -9,7 +9,7 @@ import { createChaosFleet, type ChaosFleet } from './chaos-fleet';
 import { onCleanup } from './cleanup';
 import { cliHands, inProcessHands } from './hands';
 import { actAsHumans, type HumanRecord } from './human';
-import { checkRun } from './invariants';
+import { checkRun, type EffectCounts } from './invariants';
 import type { Rng } from './prng';
 import type { ToolWrappers } from './tool-wrappers';
 import { WorkerPool } from './workers';
@@ -29,6 +29,8 @@ export interface RunSpec {
   engine: DbEngine;
   scenario: ScenarioName;
   rng: Rng;
+  /** A control run: nothing is killed or restarted (every invariant must hold). */
+  calm: boolean;
 }
 
 export interface RunReport {
@@ -46,6 +48,8 @@ export interface RunReport {
   violations: string[];
   /** A stuck run: what it looked like, and the audit's last events (for the engine's authors). */
   stuck: { description: string; lastEvents: string[] } | null;
+  /** Destructive effects the fleet's instrumentation saw (MariaDB drops are invisible: 0). */
+  effects: EffectCounts | null;
   durationMs: number;
 }
 
@@ -81,6 +85,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
     approvals: 0,
     violations: [],
     stuck: null,
+    effects: null,
     durationMs: 0,
   };
   const undo: (() => Promise<void>)[] = [];
@@ -158,7 +163,12 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
 
     const hands =
       spec.scenario === 'engine-killed'
-        ? cliHands({ configFile: fleet.configFile, env: workerEnv, rng: rng.fork(), killChance: 0.4 })
+        ? cliHands({
+            configFile: fleet.configFile,
+            env: workerEnv,
+            rng: rng.fork(),
+            killChance: spec.calm ? 0 : 0.4,
+          })
         : inProcessHands(rt.deps);
 
     // The chaos: kill a worker every few seconds, and sometimes the moment a step runs.
@@ -170,13 +180,13 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
       await p.fill();
     };
     const monkey = (async () => {
-      while (!over) {
+      while (!over && !spec.calm) {
         await sleep(rng.between(1500, 5000));
         if (!over) await killOne();
       }
     })().catch((err: Error) => report.violations.push(`harness: the chaos loop failed: ${err.message}`));
     const restarter = (async () => {
-      if (!redis) return;
+      if (!redis || spec.calm) return;
       for (let i = 0; i < rng.int(1, 2) && !over; i++) {
         await sleep(rng.between(1000, 8000));
         if (over) break;
@@ -187,7 +197,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
       }
     })().catch((err: Error) => report.violations.push(`harness: the Redis restarter failed: ${err.message}`));
     const onTick = async (_run: RunRecord, steps: StepRecord[]) => {
-      if (Date.now() - lastKill < 1500) return;
+      if (spec.calm || Date.now() - lastKill < 1500) return;
       if (steps.some((s) => s.state === 'running') && rng.chance(0.25))
         await killOne().catch((err: Error) => report.violations.push(`harness: ${err.message}`));
     };
@@ -227,7 +237,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
     report.decisions = human.decisions;
     report.approvals = human.approvals.length;
     report.state = (await rt.deps.ledger.getRun(runId))?.state ?? 'missing';
-    report.violations = await checkRun({
+    ({ violations: report.violations, effects: report.effects } = await checkRun({
       fleet,
       wrappers: ctx.wrappers,
       deps: rt.deps,
@@ -235,7 +245,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
       human,
       since,
       initiallyRunning,
-    });
+    }));
   } catch (err) {
     report.violations.push(`harness error: ${(err as Error).stack ?? String(err)}`);
     if (pool) report.kills = pool.kills;

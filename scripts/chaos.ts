@@ -40,14 +40,14 @@ function parse(argv: string[]): Options {
       '--max-seconds <n>',
       'stop starting runs, and give up on running ones, after this long',
       int(10),
-      420,
+      540,
     )
     .option('--parallel <n>', 'runs at once (each on its own fleet and Redis prefix)', int(1), 3)
     .option(
       '--stuck-seconds <n>',
       'a run with no visible change for this long is stuck (aborted, a violation)',
       int(5),
-      45,
+      30,
     )
     .option('--engines <list>', 'postgres,mysql or one of them', 'postgres,mysql')
     .option(

@@ -137,6 +137,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
       env: fleet.env,
       onError: () => undefined,
     });
+    rt.redis.on('error', () => undefined); // Redis restarts are the point here; the ledger reads retry
     undo.push(onCleanup(`engine of ${fleet.topology}`, () => rt.close()));
     const workerEnv = { RECOVER_REDIS_PREFIX: prefix, REDIS_URL: redisUrl, ...fleet.env };
     pool = new WorkerPool(fleet.configFile, workerEnv, spec.scenario === 'two-workers' ? 2 : rng.int(1, 2));
@@ -196,10 +197,15 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
         report.redisRestarts++;
       }
     })().catch((err: Error) => report.violations.push(`harness: the Redis restarter failed: ${err.message}`));
+    // Fire and forget: a worker's restart takes seconds and must not hold up the humans.
+    let killing = false;
     const onTick = async (_run: RunRecord, steps: StepRecord[]) => {
-      if (spec.calm || Date.now() - lastKill < 1500) return;
-      if (steps.some((s) => s.state === 'running') && rng.chance(0.25))
-        await killOne().catch((err: Error) => report.violations.push(`harness: ${err.message}`));
+      if (spec.calm || killing || Date.now() - lastKill < 1500) return;
+      if (!steps.some((s) => s.state === 'running') || !rng.chance(0.25)) return;
+      killing = true;
+      void killOne()
+        .catch((err: Error) => report.violations.push(`harness: ${err.message}`))
+        .finally(() => (killing = false));
     };
 
     const human = await actAsHumans({

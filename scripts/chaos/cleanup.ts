@@ -19,22 +19,35 @@ export function onCleanup(what: string, undo: Undo): () => Promise<void> {
   };
 }
 
-/** Undo everything still registered; returns what failed to be undone (one line each). */
+/**
+ * Undo everything still registered; returns what failed to be undone (one line each). Code still
+ * running when an interrupt came (a fleet half set up) may create more after its undo ran, so a
+ * second pass, two seconds later, runs every undo again (they are all safe to repeat).
+ */
 export function cleanupAll(): Promise<string[]> {
   ran ??= (async () => {
     const failures: string[] = [];
+    const done: typeof undos = [];
     while (undos.length > 0) {
-      const { what, undo } = undos.pop()!;
+      const entry = undos.pop()!;
+      done.push(entry);
       try {
-        await undo();
+        await entry.undo();
       } catch (err) {
-        failures.push(`${what}: ${(err as Error).message}`);
+        failures.push(`${entry.what}: ${(err as Error).message}`);
       }
+    }
+    if (interrupted) {
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const entry of [...undos.splice(0).reverse(), ...done])
+        await Promise.resolve(entry.undo()).catch(() => undefined);
     }
     return failures;
   })();
   return ran;
 }
+
+let interrupted = false;
 
 /** Ctrl-C / SIGTERM: clean up, then exit 130 / 143. A second signal exits at once. */
 export function cleanupOnSignals(log: (line: string) => void): void {
@@ -43,6 +56,7 @@ export function cleanupOnSignals(log: (line: string) => void): void {
     ['SIGTERM', 143],
   ] as const) {
     process.once(signal, () => {
+      interrupted = true;
       log(`${signal}: cleaning up…`);
       process.once(signal, () => process.exit(code));
       void cleanupAll().then((failures) => {

@@ -35,6 +35,8 @@ export interface HumanOptions {
   deadline: number;
   /** Called on every look at the ledger (the chaos uses it to kill workers mid-step). */
   onTick?: (run: RunRecord, steps: StepRecord[]) => Promise<void>;
+  /** True while no worker is up (being restarted): that time does not count towards stuck. */
+  starved?: () => boolean;
   /** More to say about a stuck run, read before it is aborted (lease, queue). */
   stuckContext?: () => Promise<string>;
 }
@@ -69,7 +71,7 @@ export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
     }
     const { run, steps } = seen;
     const sig = `${run.state}|${steps.map((s) => `${s.stepId}:${s.state}:${s.attempts}`).join(',')}`;
-    if (sig !== signature) [signature, lastChange] = [sig, Date.now()];
+    if (sig !== signature || o.starved?.()) [signature, lastChange] = [sig, Date.now()];
     if (TERMINAL_RUN_STATES.includes(run.state)) return rec;
     if (run.state === 'halted' && !wasHalted) rec.haltEpisodes++;
     wasHalted = run.state === 'halted';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -106,4 +106,19 @@ export function writeRijndaelKey(home: string, database: string, user: string, c
   const file = join(dir, `${database}.${user}.rijndael`);
   writeFileSync(file, content, { mode: 0o600 });
   return file;
+}
+
+/** SIGKILL every Live Server whose pid file is under `dir`/hosts (cleanup, even of a half-built fleet). */
+export function killLiveServers(dir: string): void {
+  const hosts = join(dir, 'hosts');
+  if (!existsSync(hosts)) return;
+  for (const node of readdirSync(hosts)) {
+    const pidFile = join(hosts, node, 'bin', 'live-server.pid');
+    if (!existsSync(pidFile)) continue;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }

@@ -3,9 +3,11 @@ import { createEngineRuntime, type EngineRuntime } from '../../src/app/engine-ru
 import type { DbEngine } from '../../src/config/topology';
 import { startRun } from '../../src/engine/start';
 import type { RunRecord, StepRecord } from '../../src/engine/types';
+import { destroyFleet, loadFleetState } from '../../src/fleet/fleet';
 import { dropPrefix } from '../../test/helpers/engine';
 import { ownRedis, type OwnRedis } from '../../test/helpers/own-redis';
 import { createChaosFleet, type ChaosFleet } from './chaos-fleet';
+import { killLiveServers } from './live-server';
 import { onCleanup } from './cleanup';
 import { cliHands, inProcessHands } from './hands';
 import { actAsHumans, type HumanRecord } from './human';
@@ -112,23 +114,26 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
     const prefix = `chaos-${tag}`;
     undo.push(onCleanup(`Redis keys ${prefix}:*`, () => dropPrefix(prefix, redisUrl)));
     const dir = join(ctx.tmp, `run-${spec.index}`);
+    const fleetPrefix = `chaos_${tag.replace('-', '_')}`;
+    // Registered before anything exists: an interrupt in the middle of the set-up undoes it too.
+    undo.push(
+      onCleanup(`fleet ${fleetPrefix}`, async () => {
+        killLiveServers(dir);
+        await sleep(400); // a start that was landing
+        killLiveServers(dir);
+        const state = loadFleetState(fleetPrefix);
+        if (state) await destroyFleet(state);
+      }),
+    );
     const fleet: ChaosFleet = await createChaosFleet({
       topology: `chaos-${spec.index}`,
       engine: spec.engine,
-      prefix: `chaos_${tag.replace('-', '_')}`,
+      prefix: fleetPrefix,
       withRls4: rng.chance(0.5),
       dir,
       logDb: ctx.logDbs[spec.engine],
       wrappersDir: ctx.wrappers.dir,
     });
-    undo.push(
-      onCleanup(`fleet ${fleet.topology}`, async () => {
-        for (const s of fleet.servers.values()) s.kill();
-        await sleep(400); // a start that was landing
-        for (const s of fleet.servers.values()) s.kill();
-        await fleet.fleet.destroy();
-      }),
-    );
     const rt: EngineRuntime = await createEngineRuntime({
       config: fleet.config,
       redisUrl,
@@ -175,10 +180,17 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
     // The chaos: kill a worker every few seconds, and sometimes the moment a step runs.
     let over = false;
     let lastKill = 0;
+    let killing = false;
     const killOne = async () => {
+      if (killing || !p.full) return; // one kill at a time, and never a run left without workers
+      killing = true;
       lastKill = Date.now();
-      if (await p.killOne(rng)) await sleep(rng.between(0, 400));
-      await p.fill();
+      try {
+        if (await p.killOne(rng)) await sleep(rng.between(0, 400));
+        await p.fill();
+      } finally {
+        killing = false;
+      }
     };
     const monkey = (async () => {
       while (!over && !spec.calm) {
@@ -198,14 +210,10 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
       }
     })().catch((err: Error) => report.violations.push(`harness: the Redis restarter failed: ${err.message}`));
     // Fire and forget: a worker's restart takes seconds and must not hold up the humans.
-    let killing = false;
     const onTick = async (_run: RunRecord, steps: StepRecord[]) => {
       if (spec.calm || killing || Date.now() - lastKill < 1500) return;
       if (!steps.some((s) => s.state === 'running') || !rng.chance(0.25)) return;
-      killing = true;
-      void killOne()
-        .catch((err: Error) => report.violations.push(`harness: ${err.message}`))
-        .finally(() => (killing = false));
+      void killOne().catch((err: Error) => report.violations.push(`harness: ${err.message}`));
     };
 
     const human = await actAsHumans({
@@ -218,6 +226,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
       stuckMs: ctx.stuckMs,
       deadline: ctx.deadline,
       onTick,
+      starved: () => p.count === 0,
       stuckContext: async () => {
         const lease = await rt.deps.lease.current(fleet.topology);
         const jobs = await rt.deps.queue.pending();

@@ -14,11 +14,17 @@ const bin = join(__dirname, '..', '..', 'bin', 'recover.js');
  * As test/helpers/worker-process.ts, but patient (this machine is shared and slow at times) and a
  * worker that does not come up is killed rather than left behind.
  */
-async function startWorkerProcess(configFile: string, env: Record<string, string>): Promise<WorkerProcess> {
+async function startWorkerProcess(
+  configFile: string,
+  env: Record<string, string>,
+  starting: Set<ChildProcess>,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [bin, 'worker', '--config', configFile], {
     env: { RECOVER_LOCK_MS: '1000', RECOVER_STALLED_MS: '500', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  starting.add(child);
+  child.on('exit', () => starting.delete(child));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
@@ -34,6 +40,7 @@ async function startWorkerProcess(configFile: string, env: Record<string, string
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  starting.delete(child);
   return { child, output: () => out, exited };
 }
 
@@ -43,6 +50,8 @@ async function startWorkerProcess(configFile: string, env: Record<string, string
  */
 export class WorkerPool {
   private readonly live: WorkerProcess[] = [];
+  /** Spawned, not ready yet: close() must not miss them. */
+  private readonly starting = new Set<ChildProcess>();
   private closed = false;
   kills = 0;
   starts = 0;
@@ -59,6 +68,11 @@ export class WorkerPool {
     return this.live.length;
   }
 
+  /** Every worker it should have is up (the chaos kills only then, so a run is never starved). */
+  get full(): boolean {
+    return this.live.length >= this.size && this.filling === null;
+  }
+
   private filling: Promise<void> | null = null;
 
   /** Start workers until `size` run; a start that fails (Redis down) is retried until `deadline`. */
@@ -70,7 +84,7 @@ export class WorkerPool {
   private async doFill(deadline: number): Promise<void> {
     while (!this.closed && this.live.length < this.size) {
       try {
-        const w = await startWorkerProcess(this.configFile, this.env);
+        const w = await startWorkerProcess(this.configFile, this.env, this.starting);
         if (this.closed) {
           w.child.kill('SIGKILL');
           return;
@@ -99,6 +113,7 @@ export class WorkerPool {
   /** Cleanup: no more starts, every worker gone. Not counted as a chaos kill. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const c of this.starting) c.kill('SIGKILL');
     const all = this.live.splice(0);
     for (const w of all) w.child.kill('SIGKILL');
     await Promise.all(all.map((w) => w.exited));

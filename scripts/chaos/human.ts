@@ -2,7 +2,7 @@ import type { EngineDeps } from '../../src/engine/deps';
 import { TERMINAL_RUN_STATES, type RunRecord, type StepRecord } from '../../src/engine/types';
 import type { ChaosFleet } from './chaos-fleet';
 import { lookAtEffect } from './fleet-view';
-import type { Hands } from './hands';
+import type { Hands, Outcome } from './hands';
 import type { Rng } from './prng';
 import type { ToolWrappers } from './tool-wrappers';
 
@@ -20,6 +20,8 @@ export interface HumanRecord {
   lost: number;
   /** Set when the run could not progress and the humans gave up (aborted it). */
   stuck: string | null;
+  /** When the ledger last showed a change (the chaos holds back on a run that looks stuck). */
+  lastChange: number;
 }
 
 export interface HumanOptions {
@@ -35,6 +37,8 @@ export interface HumanOptions {
   deadline: number;
   /** Called on every look at the ledger (the chaos uses it to kill workers mid-step). */
   onTick?: (run: RunRecord, steps: StepRecord[]) => Promise<void>;
+  /** Filled in as the humans go (the caller shares it with the chaos). */
+  record: HumanRecord;
   /** True while no worker is up (being restarted): that time does not count towards stuck. */
   starved?: () => boolean;
   /** More to say about a stuck run, read before it is aborted (lease, queue). */
@@ -43,23 +47,26 @@ export interface HumanOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Nothing a human waits for may hang the suite: past `ms` the wait fails, naming what hung. */
+export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * alice requested the run; bob approves every gate it waits on; when a step's outcome is unknown
  * alice looks at the fleet and decides mark-done if its effect is fully there, else retry. They
  * abort only when nothing has moved for `stuckMs`.
  */
 export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
-  const rec: HumanRecord = {
-    approvals: [],
-    decisions: [],
-    haltEpisodes: 0,
-    refusals: [],
-    lost: 0,
-    stuck: null,
-  };
+  const rec = o.record;
   const plan = (await o.deps.ledger.getPlan(o.runId))!;
   let signature = '';
   let lastChange = Date.now();
+  rec.lastChange = lastChange;
   let wasHalted = false;
   const tried = new Set<string>();
   for (;;) {
@@ -71,6 +78,7 @@ export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
     }
     const { run, steps } = seen;
     const sig = `${run.state}|${steps.map((s) => `${s.stepId}:${s.state}:${s.attempts}`).join(',')}`;
+    if (sig !== signature) rec.lastChange = Date.now();
     if (sig !== signature || o.starved?.()) [signature, lastChange] = [sig, Date.now()];
     if (TERMINAL_RUN_STATES.includes(run.state)) return rec;
     if (run.state === 'halted' && !wasHalted) rec.haltEpisodes++;
@@ -81,7 +89,8 @@ export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
       return giveUp(o, rec, describe(run, steps, `nothing moved for ${Math.round(o.stuckMs / 1000)} s`));
 
     const unknown = steps.filter((s) => s.state === 'unknown');
-    const current = (await o.deps.ledger.getPlan(o.runId)) ?? plan;
+    const current =
+      (await within(10_000, 'the plan', o.deps.ledger.getPlan(o.runId)).catch(() => null)) ?? plan;
     if (unknown.length > 0) {
       for (const u of unknown) {
         const key = `${u.stepId}|${sig}`;
@@ -89,9 +98,15 @@ export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
         tried.add(key);
         const step = current.steps.find((p) => p.id === u.stepId);
         if (!step) continue;
-        const { present, saw } = await lookAtEffect(o.fleet, o.wrappers, step);
+        const { present, saw } = await within(
+          60_000,
+          `a look at ${step.node}`,
+          lookAtEffect(o.fleet, o.wrappers, step),
+        );
         const choice = present ? 'mark-done' : 'retry';
-        const r = await o.hands.decide(o.runId, u.stepId, choice, 'alice');
+        const r = await within(60_000, 'decide', o.hands.decide(o.runId, u.stepId, choice, 'alice')).catch(
+          lostOutcome,
+        );
         if (r.kind === 'ok') rec.decisions.push({ stepId: u.stepId, choice, saw });
         else if (r.kind === 'refused')
           rec.refusals.push(`decide ${choice} ${u.stepId} (run ${run.state}): ${r.text}`);
@@ -99,7 +114,7 @@ export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
       }
     } else if (run.state === 'awaiting-approval') {
       await sleep(o.rng.between(50, 600)); // a person reads the request before clicking
-      const r = await o.hands.approve(o.runId, 'bob');
+      const r = await within(60_000, 'approve', o.hands.approve(o.runId, 'bob')).catch(lostOutcome);
       if (r.kind === 'ok' && r.counted) rec.approvals.push(gateOf(r.text));
       else if (r.kind === 'refused') rec.refusals.push(`approve: ${r.text}`);
       else if (r.kind === 'lost') rec.lost++;
@@ -108,10 +123,14 @@ export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
   }
 }
 
+const lostOutcome = (err: Error): Outcome => ({ kind: 'lost', text: err.message });
+
 async function look(o: HumanOptions): Promise<{ run: RunRecord; steps: StepRecord[] } | null> {
   try {
-    const run = await o.deps.ledger.getRun(o.runId);
-    return run ? { run, steps: await o.deps.ledger.getSteps(o.runId) } : null;
+    const run = await within(10_000, 'the run record', o.deps.ledger.getRun(o.runId));
+    return run
+      ? { run, steps: await within(10_000, 'the step records', o.deps.ledger.getSteps(o.runId)) }
+      : null;
   } catch {
     return null; // Redis restarting
   }

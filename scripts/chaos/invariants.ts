@@ -130,8 +130,12 @@ async function effectsVersusApprovals(
   log: LoggedChange[],
 ): Promise<string[]> {
   const v: string[] = [];
+  // An approval the engine confirmed to bob counts even if its audit event is missing (that gap is reported apart).
   const approvals = (gate: string) =>
-    audit.filter((x) => x.kind === 'approval' && x.detail.gate === gate).length;
+    Math.max(
+      audit.filter((x) => x.kind === 'approval' && x.detail.gate === gate).length,
+      e.human.approvals.filter((g) => g === gate).length,
+    );
   const marked = (id: string) =>
     audit.some((x) => x.kind === 'decision' && x.stepId === id && /mark-done/.test(x.summary));
   for (const step of plan.steps) {

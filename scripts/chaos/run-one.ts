@@ -182,7 +182,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
     let lastKill = 0;
     let killing = false;
     const killOne = async () => {
-      if (killing || !p.full) return; // one kill at a time, and never a run left without workers
+      if (killing || !p.full || quiet()) return; // one kill at a time, never a run left without workers
       killing = true;
       lastKill = Date.now();
       try {
@@ -216,7 +216,20 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
       void killOne().catch((err: Error) => report.violations.push(`harness: ${err.message}`));
     };
 
+    const record: HumanRecord = {
+      approvals: [],
+      decisions: [],
+      haltEpisodes: 0,
+      refusals: [],
+      lost: 0,
+      stuck: null,
+      lastChange: Date.now(),
+    };
+    // A run that has not moved for half the stuck time gets no more chaos: then, with every
+    // worker up, it either moves again or is truly stuck.
+    const quiet = () => Date.now() - record.lastChange > ctx.stuckMs / 2;
     const human = await actAsHumans({
+      record,
       deps: rt.deps,
       hands,
       runId,

@@ -186,6 +186,7 @@ async function main(): Promise<number> {
       kills: r.kills + r.engineKills,
       halts: r.halts,
       effects: r.effects,
+      refusals: r.refusals,
       decisions: r.decisions.map((d) => `${d.choice} ${d.stepId}`),
     })),
   };

@@ -47,6 +47,8 @@ export interface RunReport {
   halts: number;
   decisions: HumanRecord['decisions'];
   approvals: number;
+  /** The engine's last refusals of the humans' requests (e.g. a decision on a run not halted). */
+  refusals: string[];
   violations: string[];
   /** A stuck run: what it looked like, and the audit's last events (for the engine's authors). */
   stuck: { description: string; lastEvents: string[] } | null;
@@ -85,6 +87,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
     halts: 0,
     decisions: [],
     approvals: 0,
+    refusals: [],
     violations: [],
     stuck: null,
     effects: null,
@@ -264,6 +267,7 @@ export async function runOne(spec: RunSpec, ctx: SuiteContext): Promise<RunRepor
     report.halts = human.haltEpisodes;
     report.decisions = human.decisions;
     report.approvals = human.approvals.length;
+    report.refusals = human.refusals.slice(-3);
     report.state = (await rt.deps.ledger.getRun(runId))?.state ?? 'missing';
     ({ violations: report.violations, effects: report.effects } = await checkRun({
       fleet,

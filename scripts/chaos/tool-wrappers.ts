@@ -43,6 +43,8 @@ export function createToolWrappers(dir: string): ToolWrappers {
       ? readFileSync(log, 'utf8')
           .split('\n')
           .filter(Boolean)
+          // The MariaDB client that empties the target before an import runs with --batch: not a restore.
+          .filter((line) => !line.split(' ').includes('--batch'))
           .map((line) => {
             const [at, pid, tool, ...args] = line.split(' ');
             const d = args.indexOf('-d');

@@ -110,7 +110,10 @@ export async function actAsHumans(o: HumanOptions): Promise<HumanRecord> {
         if (r.kind === 'ok') rec.decisions.push({ stepId: u.stepId, choice, saw });
         else if (r.kind === 'refused')
           rec.refusals.push(`decide ${choice} ${u.stepId} (run ${run.state}): ${r.text}`);
-        else rec.lost++;
+        else {
+          rec.lost++;
+          tried.delete(key); // the request died on the way: a person would look and try again
+        }
       }
     } else if (run.state === 'awaiting-approval') {
       await sleep(o.rng.between(50, 600)); // a person reads the request before clicking

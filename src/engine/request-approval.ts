@@ -39,27 +39,20 @@ export async function requestApproval(
     .map((p) => p.id)
     .filter((id) => moved.includes(id) || steps.get(id) === 'awaiting-approval');
   const summary = `waiting for a second person to approve gate "${gate}" (${waiting.join(', ')}) of plan ${plan.hash.slice(0, 12)}${renewal ? `: ${renewal}` : ''}`;
+  const event = auditEvent(deps, {
+    runId: run.id,
+    kind: 'awaiting-approval',
+    actor: null,
+    stepId: waiting[0] ?? null,
+    summary,
+    detail: { gate, steps: waiting, planHash: plan.hash },
+  });
   const changed = await deps.ledger.setRunState(run.id, 'awaiting-approval', fence, null, {
     from: ['running'],
-    events: auditEvent(deps, {
-      runId: run.id,
-      kind: 'awaiting-approval',
-      actor: null,
-      stepId: waiting[0] ?? null,
-      summary,
-      detail: { gate, steps: waiting, planHash: plan.hash },
-    }),
+    events: event,
   });
   if (!changed && moved.length === 0) return; // asked already: one prompt per request
-  if (!changed)
-    await record(deps, {
-      runId: run.id,
-      kind: 'awaiting-approval',
-      actor: null,
-      stepId: waiting[0] ?? null,
-      summary,
-      detail: { gate, steps: waiting, planHash: plan.hash },
-    });
+  if (!changed) await deps.audit.append(event); // a renewal while the run was waiting already
   await deps.notifier.notify({
     type: 'awaiting-approval',
     run: { ...run, state: 'awaiting-approval' },

@@ -40,7 +40,7 @@ function parse(argv: string[]): Options {
       '--max-seconds <n>',
       'stop starting runs, and give up on running ones, after this long',
       int(10),
-      840,
+      1200,
     )
     .option('--parallel <n>', 'runs at once (each on its own fleet and Redis prefix)', int(1), 3)
     .option(

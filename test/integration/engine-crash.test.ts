@@ -94,7 +94,7 @@ async function approveRest(runId: string): Promise<void> {
   }
 }
 
-it('a worker killed mid-step leaves the step unknown; it is not re-executed until a human decides', async () => {
+it('a worker killed mid-step leaves the step unknown; its statement is cancelled, and nothing runs again until a human decides', async () => {
   const a = await worker();
   const run = await startOnRls3();
   await waitForRunState(engine, run.id, ['awaiting-approval']);
@@ -110,28 +110,28 @@ it('a worker killed mid-step leaves the step unknown; it is not re-executed unti
   await waitForStep(run.id, 'insert-replicator-remote--rls-3', 'running');
   a.child.kill('SIGKILL');
   expect(await a.exited).toBe('SIGKILL');
-  await locker.query('ROLLBACK');
-  await locker.end();
 
-  // A new worker picks the stalled job up, finds the step "running": outcome unknown, run halted.
+  // A new worker picks the stalled job up, finds the step "running": before it says the outcome is
+  // unknown, the dead attempt's INSERT (still waiting on the lock) is ended on the server.
   await worker();
-  expect(await waitForRunState(engine, run.id, ['halted'], 20_000)).toBe('halted');
+  expect(await waitForRunState(engine, run.id, ['halted'], 60_000)).toBe('halted');
   const step = await engine.deps.ledger.getStep(run.id, 'insert-replicator-remote--rls-3');
   expect(step).toMatchObject({ state: 'unknown', attempts: 1 });
-  expect((await engine.deps.ledger.getRun(run.id))?.reason).toMatch(/outcome unknown/);
-  // Whatever the lost attempt did, it did once: at most one replicator_remote row.
+  expect((await engine.deps.ledger.getRun(run.id))?.reason).toMatch(/outcome unknown.*rls-3 holds/);
+  await locker.query('ROLLBACK');
+  await locker.end();
+  // The lock is gone, and still nothing committed behind the humans' backs.
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // a worker must not move on by itself
+  expect((await engine.deps.ledger.getRun(run.id))?.state).toBe('halted');
   const remoteRows = await onNode(
     fleet,
     'rls-3',
     "SELECT content FROM system WHERE property = 'replicator_remote'",
   );
-  expect(remoteRows.length).toBeLessThanOrEqual(1);
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // a worker must not move on by itself
-  expect((await engine.deps.ledger.getRun(run.id))?.state).toBe('halted');
+  expect(remoteRows).toEqual([]);
 
-  // The human looks: the row is there, so mark the step done; the run finishes with nothing lost.
-  expect(remoteRows).toEqual([{ content: '1030' }]);
-  await decide(engine.deps, run.id, 'insert-replicator-remote--rls-3', 'mark-done', alice);
+  // The human looks: no row, so retry; the destructive step needs a fresh approval, then it runs once.
+  await decide(engine.deps, run.id, 'insert-replicator-remote--rls-3', 'retry', alice);
   await approveRest(run.id);
   expect((await engine.deps.ledger.getRun(run.id))?.state).toBe('done');
   expect(await systemRows(fleet, 'rls-3')).toMatchObject({
@@ -140,9 +140,11 @@ it('a worker killed mid-step leaves the step unknown; it is not re-executed unti
     replicator_tag: 'tag-1030',
     repository_server_type: 'live',
   });
-  const kinds = (await engine.deps.audit.read(run.id)).map((e) => e.kind);
-  expect(kinds).toEqual(expect.arrayContaining(['halt', 'decision']));
-  expect(kinds.filter((k) => k === 'step-start').length).toBe(6);
+  const events = await engine.deps.audit.read(run.id);
+  expect(events.map((e) => e.kind)).toEqual(expect.arrayContaining(['halt', 'decision']));
+  const starts = events.filter((e) => e.kind === 'step-start').map((e) => e.stepId);
+  expect(starts.filter((id) => id === 'insert-replicator-remote--rls-3')).toHaveLength(2);
+  expect(starts).toHaveLength(7);
 }, 180_000);
 
 it('a worker killed while a run waits for approval: approving later lets a new worker go on', async () => {

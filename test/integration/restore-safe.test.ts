@@ -128,6 +128,28 @@ function describeEngine(engine: Engine): void {
       for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
     });
 
+    /** A transaction on "locks" that holds the row (and the table's metadata) until released. */
+    async function holdLock(): Promise<{ release: () => void; holding: Promise<unknown> }> {
+      const holder = openDb(node('locks'), { env });
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let held!: () => void;
+      const holds = new Promise<void>((r) => (held = r));
+      cleanups.push(
+        () => holder.close(),
+        async () => release(),
+      );
+      const holding = holder.session!({}, async (db) => {
+        await db.query('BEGIN');
+        await db.query('SELECT * FROM locked FOR UPDATE');
+        held();
+        await released;
+        await db.query('COMMIT');
+      });
+      await holds; // the lock is taken before anything may wait for it
+      return { release, holding };
+    }
+
     afterAll(async () => {
       await fleet?.destroy();
     });
@@ -281,24 +303,7 @@ function describeEngine(engine: Engine): void {
           stepId: 'step--locks',
           attempt: 1,
         });
-        const holder = openDb(node('locks'), { env });
-        let release!: () => void;
-        const released = new Promise<void>((r) => (release = r));
-        let held!: () => void;
-        const holds = new Promise<void>((r) => (held = r));
-        cleanups.push(
-          () => holder.close(),
-          async () => release(),
-        );
-        // The lock holder: a transaction that has the row (and the table's metadata) until told.
-        const holding = holder.session!({}, async (db) => {
-          await db.query('BEGIN');
-          await db.query('SELECT * FROM locked FOR UPDATE');
-          held();
-          await released;
-          await db.query('COMMIT');
-        });
-        await holds; // the lock is taken before anything may wait for it
+        const { release, holding } = await holdLock();
         const n = node('locks').db;
         const client =
           engine === 'postgres'
@@ -369,7 +374,6 @@ function describeEngine(engine: Engine): void {
         }
         release();
         await holding;
-        await holder.close();
         await new Promise((r) => setTimeout(r, 300));
         expect(await effect()).toBe(before);
       });
@@ -380,25 +384,9 @@ function describeEngine(engine: Engine): void {
       await onNode(fleet, 'locks', 'CREATE TABLE locked (id INT PRIMARY KEY, v INT)');
       await onNode(fleet, 'locks', 'INSERT INTO locked VALUES (1, 1)');
       const tag = stepTag({ runId: 'run-inproc', stepId: 'update--locks', attempt: 3 });
-      const holder = openDb(node('locks'), { env });
       const worker = openDb(node('locks'), { env });
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let held!: () => void;
-      const holds = new Promise<void>((r) => (held = r));
-      cleanups.push(
-        () => holder.close(),
-        () => worker.close(),
-        async () => release(),
-      );
-      const holding = holder.session!({}, async (db) => {
-        await db.query('BEGIN');
-        await db.query('SELECT * FROM locked FOR UPDATE');
-        held();
-        await released;
-        await db.query('COMMIT');
-      });
-      await holds;
+      cleanups.push(() => worker.close());
+      const { release, holding } = await holdLock();
       const abandoned = inStepSession(worker, tag, (db) => db.query('UPDATE locked SET v = 3'));
       abandoned.catch(() => undefined);
       // Cancel once the UPDATE itself waits (not while the session is still being set up).
@@ -424,7 +412,7 @@ function describeEngine(engine: Engine): void {
       await expect(abandoned).rejects.toThrow();
       release();
       await holding;
-      await Promise.all([holder.close(), worker.close()]);
+      await worker.close();
       expect(Number((await onNode(fleet, 'locks', 'SELECT v FROM locked'))[0]!.v)).toBe(1);
     });
   });

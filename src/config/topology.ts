@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Argv } from './argv';
 
 /** Names end up in Slack, job ids, database names and log lines: keep them boring. */
 export const SafeName = z
@@ -38,8 +39,7 @@ export const DbConfig = z
   .strict();
 export type DbConfig = z.infer<typeof DbConfig>;
 
-/** A command as argv: every element is quoted before it reaches a shell (local or over SSH). */
-export const Argv = z.array(z.string().min(1)).min(1);
+export { Argv } from './argv';
 
 /** How Recover reaches a node's host: over SSH (production) or as local processes (the demo, one host). */
 export const HostConfig = z.discriminatedUnion('transport', [

@@ -9,7 +9,7 @@ import type { Topology } from '../src/config/topology';
 import { DbRegistry } from '../src/db/connect';
 import { createFleet, type Fleet } from '../src/fleet/fleet';
 import { Scenario, type ScenarioInput } from '../src/fleet/scenario';
-import { probeCoremediaNode } from '../src/probe/coremedia';
+import { probeCoremediaNode } from '../src/flavours/coremedia/probe';
 import { inspectTopology } from '../src/status/inspect';
 import { startBlackhole } from '../test/helpers/blackhole';
 

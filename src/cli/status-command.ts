@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { findTopology, loadConfig } from '../config/load';
 import { DbRegistry } from '../db/connect';
-import { renderStatusText } from '../render/status-text';
+import { renderStatusText } from '../flavours/coremedia/status-text';
 import { inspectTopology } from '../status/inspect';
 import { EXIT_OK, UsageError } from './exit-codes';
 import type { CliContext } from './context';

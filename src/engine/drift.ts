@@ -1,4 +1,4 @@
-import type { NodeReport } from '../probe/types';
+import type { NodeReport } from '../flavours/coremedia/report';
 import type { PlanBasis, PlanStep, SlaveFacts } from '../runbook/types';
 import type { StepRecord } from './types';
 

@@ -1,4 +1,4 @@
-import { replayFollowUp } from '../render/replay-text';
+import { replayFollowUp } from '../flavours/coremedia/replay-text';
 import { auditEvent, type EngineDeps } from './deps';
 import type { Fence } from './keys';
 import type { RunRecord, RunState } from './types';

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Topology } from '../config/topology';
 import type { StatusReport } from '../status/inspect';
 import { AlertStore, type AlertRecord } from './alert-store';
-import { evaluateConditions } from './conditions';
+import { evaluateConditions } from '../flavours/coremedia/monitor';
 import { monitorPlan, type MonitorPlan } from './settings';
 import { MonitorMemory, emptyMemory, type Observation } from './types';
 

@@ -1,7 +1,7 @@
-import { inSyncReplicatorSettings } from './in-sync-replicator-settings';
-import { masterFromSlave } from './master-from-slave';
-import { slaveFromMaster } from './slave-from-master';
-import { slaveFromMasterSql } from './slave-from-master-sql';
+import { inSyncReplicatorSettings } from '../flavours/coremedia/runbooks/in-sync-replicator-settings';
+import { masterFromSlave } from '../flavours/coremedia/runbooks/master-from-slave';
+import { slaveFromMaster } from '../flavours/coremedia/runbooks/slave-from-master';
+import { slaveFromMasterSql } from '../flavours/coremedia/runbooks/slave-from-master-sql';
 import type { Runbook } from './types';
 
 /** Every built-in runbook by name. */

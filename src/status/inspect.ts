@@ -1,9 +1,9 @@
 import type { Topology } from '../config/topology';
 import { DbRegistry } from '../db/connect';
-import { proposeDedicatedSlave } from '../planner/dedicated-slave';
-import type { Proposal } from '../planner/types';
-import { probeCoremediaFleet } from '../probe/coremedia';
-import type { FleetReport } from '../probe/types';
+import { proposeDedicatedSlave } from '../flavours/coremedia/propose';
+import type { Proposal } from '../flavours/coremedia/proposal';
+import { probeCoremediaFleet } from '../flavours/coremedia/probe';
+import type { FleetReport } from '../flavours/coremedia/report';
 
 export type StatusReport = FleetReport & Proposal & { durationMs: number };
 

@@ -1,9 +1,9 @@
 /** In-memory topology, probe reports and runbooks for the planner/resolver unit tests. */
 import { Topology, type DbEngine } from '../../src/config/topology';
-import { proposeDedicatedSlave } from '../../src/planner/dedicated-slave';
-import type { NodeReport } from '../../src/probe/types';
+import { proposeDedicatedSlave } from '../../src/flavours/coremedia/propose';
+import type { NodeReport } from '../../src/flavours/coremedia/report';
 import { resolvePlan } from '../../src/runbook/resolve';
-import { slaveFromMasterSql } from '../../src/runbook/slave-from-master-sql';
+import { slaveFromMasterSql } from '../../src/flavours/coremedia/runbooks/slave-from-master-sql';
 import type { Runbook, StepTemplate, TargetSpec } from '../../src/runbook/types';
 import type { StatusReport } from '../../src/status/inspect';
 

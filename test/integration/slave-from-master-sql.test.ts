@@ -4,7 +4,7 @@ import { ident } from '../../src/db/dialect';
 import type { Db } from '../../src/db/types';
 import { setReplicator } from '../../src/fleet/fleet';
 import { resolvePlan } from '../../src/runbook/resolve';
-import { slaveFromMasterSql } from '../../src/runbook/slave-from-master-sql';
+import { slaveFromMasterSql } from '../../src/flavours/coremedia/runbooks/slave-from-master-sql';
 import { executeNoop, executeSqlAction, executeWaitAction } from '../../src/runbook/sql-executor';
 import type { Plan, PlanStep, ResolvedAction, StepResult } from '../../src/runbook/types';
 import { inspectTopology } from '../../src/status/inspect';

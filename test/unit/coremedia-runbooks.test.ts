@@ -1,8 +1,8 @@
-import { masterFromSlave } from '../../src/runbook/master-from-slave';
+import { masterFromSlave } from '../../src/flavours/coremedia/runbooks/master-from-slave';
 import { getRunbook } from '../../src/runbook/registry';
 import { resolvePlan, validateRunbook } from '../../src/runbook/resolve';
-import { slaveFromMaster } from '../../src/runbook/slave-from-master';
-import { slaveFromMasterSql } from '../../src/runbook/slave-from-master-sql';
+import { slaveFromMaster } from '../../src/flavours/coremedia/runbooks/slave-from-master';
+import { slaveFromMasterSql } from '../../src/flavours/coremedia/runbooks/slave-from-master-sql';
 import type { Plan } from '../../src/runbook/types';
 import { STATUS, topology } from '../helpers/plan-fixtures';
 

@@ -1,8 +1,8 @@
 import { MonitorThresholds } from '../../src/config/topology';
-import { evaluateConditions } from '../../src/monitor/conditions';
+import { evaluateConditions } from '../../src/flavours/coremedia/monitor';
 import { emptyMemory, type MonitorMemory } from '../../src/monitor/types';
-import { proposeDedicatedSlave } from '../../src/planner/dedicated-slave';
-import type { NodeReport } from '../../src/probe/types';
+import { proposeDedicatedSlave } from '../../src/flavours/coremedia/propose';
+import type { NodeReport } from '../../src/flavours/coremedia/report';
 import type { StatusReport } from '../../src/status/inspect';
 
 const slave = (name: string, seq: number | null, rows: number | null = 0): NodeReport => ({

@@ -1,6 +1,6 @@
-import { isKnown, mostCommonSequences, proposeDedicatedSlave } from '../../src/planner/dedicated-slave';
-import type { Proposal, WarningCode } from '../../src/planner/types';
-import type { FleetReport, NodeReport } from '../../src/probe/types';
+import { isKnown, mostCommonSequences, proposeDedicatedSlave } from '../../src/flavours/coremedia/propose';
+import type { Proposal, WarningCode } from '../../src/flavours/coremedia/proposal';
+import type { FleetReport, NodeReport } from '../../src/flavours/coremedia/report';
 
 /** A fully read slave; `idRows` > 0 makes it inconsistent. */
 const slave = (name: string, seq: number | null, idRows: number | null = 0): NodeReport => ({

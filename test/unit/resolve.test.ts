@@ -1,7 +1,7 @@
 import { renderPlanText } from '../../src/render/plan-text';
 import { getRunbook, runbookNames, RUNBOOKS } from '../../src/runbook/registry';
 import { canonicalJson, resolvePlan, stepsHash, validateRunbook } from '../../src/runbook/resolve';
-import { slaveFromMasterSql } from '../../src/runbook/slave-from-master-sql';
+import { slaveFromMasterSql } from '../../src/flavours/coremedia/runbooks/slave-from-master-sql';
 import type { TargetSpec } from '../../src/runbook/types';
 import {
   ENGINES,

@@ -4,5 +4,5 @@ export { errorMessage, helpMessage } from './help';
 export { codeBlock, escapeMrkdwn, fitBlocks, truncateText } from './limits';
 export { planMessage } from './plan';
 export { haltedMessage, runFinishedLine, runParentMessage, stepResultReply } from './run';
-export { statusMessage } from './status';
+export { statusMessage } from '../../flavours/coremedia/status-blocks';
 export type * from './types';

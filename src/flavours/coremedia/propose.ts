@@ -1,5 +1,5 @@
-import type { FleetReport, NodeReport } from '../probe/types';
-import type { PlannerWarning, Proposal, ReplayRange } from './types';
+import type { FleetReport, NodeReport } from './report';
+import type { PlannerWarning, Proposal, ReplayRange } from './proposal';
 
 /** A slave whose replicator state was fully read. */
 export type KnownSlave = NodeReport & { replicatorRemote: number; replicatorIdRows: number };

@@ -1,4 +1,4 @@
-import type { StepTemplate, TargetSpec } from './types';
+import type { StepTemplate, TargetSpec } from '../../../runbook/types';
 
 /**
  * The seeds' "fetch the last changelog entry … note the values of <sequenceno> and <idtag>",

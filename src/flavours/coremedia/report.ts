@@ -1,4 +1,4 @@
-import type { DbEngine } from '../config/topology';
+import type { DbEngine } from '../../config/topology';
 
 export type NodeRole = 'master' | 'slave';
 

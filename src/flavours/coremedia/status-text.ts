@@ -1,6 +1,6 @@
-import type { NodeReport } from '../probe/types';
-import type { StatusReport } from '../status/inspect';
-import { alignedTable } from './table';
+import type { NodeReport } from './report';
+import type { StatusReport } from '../../status/inspect';
+import { alignedTable } from '../../render/table';
 
 const dash = '—';
 

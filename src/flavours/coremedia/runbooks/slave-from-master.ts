@@ -1,6 +1,6 @@
 import { copyKeyFrom, dropSchema, restoreFrom, startService, stopService } from './common-steps';
 import { slaveFromMasterSqlSteps } from './slave-from-master-sql';
-import type { Runbook } from './types';
+import type { Runbook } from '../../../runbook/types';
 
 /**
  * Seed 001, "restore a Slave Live Server database from a Master Live Server backup", for the

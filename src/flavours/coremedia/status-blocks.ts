@@ -1,9 +1,9 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
-import type { NodeReport } from '../../probe/types';
-import { STATUS_COLUMNS, statusRow } from '../../render/status-text';
+import type { NodeReport } from './report';
+import { STATUS_COLUMNS, statusRow } from './status-text';
 import { alignedTable } from '../../render/table';
 import type { StatusReport } from '../../status/inspect';
-import { ACTION } from '../constants';
+import { ACTION } from '../../slack/constants';
 import {
   actions,
   button,
@@ -15,9 +15,9 @@ import {
   lineSections,
   section,
   truncateText,
-} from './limits';
-import { inline, plural } from './parts';
-import type { PlanButtonValue, SlackMessage } from './types';
+} from '../../slack/blocks/limits';
+import { inline, plural } from '../../slack/blocks/parts';
+import type { PlanButtonValue, SlackMessage } from '../../slack/blocks/types';
 
 const dash = '—';
 /** Characters each part may take, so that a 200-node fleet still leaves room for the rest. */

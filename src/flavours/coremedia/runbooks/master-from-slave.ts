@@ -7,7 +7,7 @@ import {
   stopService,
 } from './common-steps';
 import { updateOnInSync, updateReplicatorRow, type ReplicatorProperty } from './in-sync-replicator-settings';
-import type { Runbook, StepTemplate } from './types';
+import type { Runbook, StepTemplate } from '../../../runbook/types';
 
 const MASTER = { kind: 'master' } as const;
 const DEDICATED = { kind: 'dedicated-slave' } as const;

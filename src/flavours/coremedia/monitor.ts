@@ -2,10 +2,10 @@
  * The monitor's conditions as pure functions over successive probe snapshots: this poll's report
  * plus what earlier polls left in memory → the conditions open now, and the new memory.
  */
-import type { MonitorThresholds } from '../config/topology';
-import type { NodeReport } from '../probe/types';
-import type { StatusReport } from '../status/inspect';
-import type { MonitorMemory, Observation, RunbookRef } from './types';
+import type { MonitorThresholds } from '../../config/topology';
+import type { NodeReport } from './report';
+import type { StatusReport } from '../../status/inspect';
+import type { MonitorMemory, Observation, RunbookRef } from '../../monitor/types';
 
 export interface EvaluateInput {
   report: StatusReport;

@@ -1,5 +1,5 @@
 import { readLastChangelog } from './common-steps';
-import type { Runbook, StepTemplate, ValueTemplate } from './types';
+import type { Runbook, StepTemplate, ValueTemplate } from '../../../runbook/types';
 
 const fromChangelog = (capture: 'sequenceno' | 'idtag'): ValueTemplate => ({
   capture,

@@ -1,4 +1,4 @@
-import type { ReplayReport } from '../runbook/types';
+import type { ReplayReport } from '../../runbook/types';
 
 /** Seed 000's closing note, made concrete: which publications to replay on the Content Server, and why. */
 export function replayFollowUp(r: ReplayReport): string {

@@ -1,8 +1,8 @@
-import type { Topology } from '../config/topology';
-import { ident } from '../db/dialect';
-import { DbError } from '../db/errors';
-import type { Db, Row } from '../db/types';
-import type { ChangelogEntry, FleetReport, NodeReport, NodeRole } from './types';
+import type { Topology } from '../../config/topology';
+import { ident } from '../../db/dialect';
+import { DbError } from '../../db/errors';
+import type { Db, Row } from '../../db/types';
+import type { ChangelogEntry, FleetReport, NodeReport, NodeRole } from './report';
 
 const SYSTEM_PROPERTIES = [
   'replicator_remote',

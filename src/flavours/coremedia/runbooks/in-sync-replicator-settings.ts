@@ -1,5 +1,5 @@
 import { readLastChangelog } from './common-steps';
-import type { Runbook, StepTemplate, TargetSpec, ValueTemplate } from './types';
+import type { Runbook, StepTemplate, TargetSpec, ValueTemplate } from '../../../runbook/types';
 
 export type ReplicatorProperty = 'replicator_remote' | 'replicator_local' | 'replicator_tag';
 

@@ -14,7 +14,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { DbEngine, NodeConfig } from '../src/config/topology';
+import type { DbEngine, SqlNode } from '../src/config/topology';
 import { openDb } from '../src/db/connect';
 import type { Db } from '../src/db/types';
 import type { Fleet } from '../src/fleet/fleet';
@@ -44,7 +44,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 const log = (msg: string) => process.stderr.write(`[bench:restore] ${msg}\n`);
 
 /** A node whose pool allows long statements (the bench's own fill / count / drop). */
-function longNode(node: NodeConfig): NodeConfig {
+function longNode(node: SqlNode): SqlNode {
   const n = structuredClone(node);
   n.db.statementTimeoutMs = LONG_STATEMENT_MS;
   return n;

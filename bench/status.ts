@@ -41,7 +41,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 async function measure(fleet: Fleet, blackholePort: number) {
   const topology: Topology = structuredClone(fleet.config.topologies[0]!);
   const blackholed = topology.nodes.filter((n) => n.name !== topology.master).slice(-BLACKHOLED);
-  for (const n of blackholed) n.db.port = blackholePort;
+  for (const n of blackholed) n.db!.port = blackholePort;
   const healthy = topology.nodes.filter((n) => !blackholed.includes(n));
 
   // Baseline: every healthy node probed alone, one after another; the slowest of them.

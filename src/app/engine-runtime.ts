@@ -54,7 +54,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
   // Database passwords must never show in a command's output: redact them from every host's tails.
   const secrets = options.config.topologies
     .flatMap((t) => t.nodes)
-    .map((n) => secretFromEnv(n.db.passwordEnv, options.env))
+    .map((n) => secretFromEnv(n.db?.passwordEnv, options.env))
     .filter((s): s is string => !!s);
   const hosts = new HostExecutors({ secrets });
   let queue: ReturnType<typeof createRunQueue> | undefined;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { findTopology, loadConfig } from '../config/load';
 import { DbRegistry } from '../db/connect';
-import { renderStatusText } from '../flavours/coremedia/status-text';
+import { flavourOf } from '../flavours/registry';
 import { inspectTopology } from '../status/inspect';
 import { EXIT_OK, UsageError } from './exit-codes';
 import type { CliContext } from './context';
@@ -28,7 +28,12 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const registry = new DbRegistry({ env: ctx.env });
       try {
         const report = await inspectTopology(topology, registry);
-        ctx.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderStatusText(report));
+        const flavour = flavourOf(topology.flavour);
+        ctx.stdout.write(
+          opts.json
+            ? JSON.stringify(flavour.toJson(report), null, 2) + '\n'
+            : flavour.render.statusText(report),
+        );
         ctx.exitCode = EXIT_OK;
       } finally {
         await ctx.closeWithin(registry.closeAll(), 1000);

@@ -3,6 +3,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors';
 import { RecoverConfig, type Topology } from './topology';
+import { flavourOf, isSupportedFlavour, UnsupportedFlavourError } from '../flavours/registry';
 
 type PathKey = PropertyKey;
 
@@ -26,6 +27,8 @@ export function parseYamlText<S extends z.ZodType>(
   text: string,
   schema: S,
   crossChecks: (raw: unknown) => Problem[] = () => [],
+  /** Rules on the validated value (e.g. each topology's flavour); run only when the schema passed. */
+  semanticChecks: (value: z.infer<S>) => Problem[] = () => [],
 ): z.infer<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -45,6 +48,7 @@ export function parseYamlText<S extends z.ZodType>(
     : result.error.issues.map((issue) => ({ path: issue.path, message: messageOf(doc, issue) }));
   // Cross-field rules run on the raw document too, so one run shows every mistake.
   problems.push(...crossChecks(raw));
+  if (result.success) problems.push(...semanticChecks(result.data));
   if (problems.length === 0 && result.success) return result.data;
   const line = (p: Problem) => lineOf(doc, lineCounter, p.path) ?? 0;
   throw new ConfigError(
@@ -66,7 +70,20 @@ export interface Problem {
 /** Load the topology file: schema and cross-field rules (unique names, master among nodes). */
 export function loadConfig(file: string): RecoverConfig {
   const text = readText(file);
-  return parseYamlText(file, text, RecoverConfig, crossCheck);
+  return parseYamlText(file, text, RecoverConfig, crossCheck, flavourChecks);
+}
+
+/** Each topology against its flavour: supported at all, and the sections that flavour needs. */
+export function flavourChecks(config: RecoverConfig): Problem[] {
+  return config.topologies.flatMap((t, ti) => {
+    if (!isSupportedFlavour(t.flavour))
+      return [
+        { path: ['topologies', ti, 'flavour'], message: new UnsupportedFlavourError(t.flavour).message },
+      ];
+    return flavourOf(t.flavour)
+      .checkTopology(t)
+      .map((p) => ({ path: ['topologies', ti, ...p.path], message: p.message }));
+  });
 }
 
 /** Rules across fields, on the raw document: tolerant of shapes the schema rejects. */

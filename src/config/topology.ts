@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Argv } from './argv';
+import { PostgresNodeSettings, PostgresTopologySettings } from '../flavours/postgres-streaming/config';
 
 /** Names end up in Slack, job ids, database names and log lines: keep them boring. */
 export const SafeName = z
@@ -77,17 +78,19 @@ export type ServiceConfig = z.infer<typeof ServiceConfig>;
 export const NodeConfig = z
   .object({
     name: SafeName,
-    db: DbConfig,
+    /** Absent for hosts reached only by commands (a flavour says whether it needs SQL on every node). */
+    db: DbConfig.optional(),
     host: HostConfig.optional(),
     service: ServiceConfig.optional(),
     /** <CoreMediaHome>: the Rijndael key lives in etc/keys/<database>.<user>.rijndael below it. */
     coremediaHome: z.string().startsWith('/', 'must be an absolute path').optional(),
+    postgres: PostgresNodeSettings.optional(),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
 
-export const Flavour = z.enum(['coremedia', 'tungsten', 'postgres-streaming', 'multisite']);
-export type Flavour = z.infer<typeof Flavour>;
+export const FlavourName = z.enum(['coremedia', 'tungsten', 'postgres-streaming', 'multisite']);
+export type FlavourName = z.infer<typeof FlavourName>;
 
 export const ProbeSettings = z
   .object({
@@ -165,8 +168,9 @@ export type MonitorSettings = z.infer<typeof MonitorSettings>;
 export const Topology = z
   .object({
     name: SafeName,
-    flavour: Flavour,
-    master: SafeName,
+    flavour: FlavourName,
+    /** The node that is master (primary) by configuration; flavours that find it by probing may omit it. */
+    master: SafeName.optional(),
     nodes: z.array(NodeConfig).min(1),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
@@ -177,6 +181,7 @@ export const Topology = z
       refreshMs: 60_000,
       thresholds: DEFAULT_THRESHOLDS,
     }),
+    postgres: PostgresTopologySettings.optional(),
   })
   .strict();
 export type Topology = z.infer<typeof Topology>;
@@ -189,3 +194,28 @@ export const RecoverConfig = z
   })
   .strict();
 export type RecoverConfig = z.infer<typeof RecoverConfig>;
+
+/** A node Recover reaches over SQL. */
+export type SqlNode = NodeConfig & { db: DbConfig };
+
+export const isSqlNode = (node: NodeConfig): node is SqlNode => node.db !== undefined;
+
+export class NoDatabaseError extends Error {
+  readonly code = 'NO_DATABASE';
+  constructor(readonly node: string) {
+    super(`node ${node} has no db section: this step needs SQL on it (add db to the node in the topology)`);
+    this.name = 'NoDatabaseError';
+  }
+}
+
+/** The node as one with SQL access, or a clear error naming it. */
+export function requireSql(node: NodeConfig): SqlNode {
+  if (!isSqlNode(node)) throw new NoDatabaseError(node.name);
+  return node;
+}
+
+/** A topology with a named master and SQL on every node (CoreMedia's shape, and the test fleets'). */
+export type SqlTopology = Omit<Topology, 'master' | 'nodes'> & { master: string; nodes: SqlNode[] };
+
+/** NodeConfig with its db section required: for code and tests that build SQL nodes directly. */
+export const SqlNodeConfig = NodeConfig.extend({ db: DbConfig });

@@ -1,4 +1,4 @@
-import type { NodeConfig } from '../config/topology';
+import { requireSql, type NodeConfig, type SqlNode } from '../config/topology';
 import { secretFromEnv } from '../config/env';
 import { DbError } from './errors';
 import { openMysql } from './mysql';
@@ -12,7 +12,8 @@ export interface OpenDbOptions {
 }
 
 /** Open a node's database pool. Nothing connects until the first query. */
-export function openDb(node: NodeConfig, options: OpenDbOptions = {}): Db {
+export function openDb(config: NodeConfig, options: OpenDbOptions = {}): Db {
+  const node = requireSql(config);
   const password = secretFromEnv(node.db.passwordEnv, options.env);
   if (node.db.passwordEnv && password === undefined)
     return unusableDb(node, `${node.db.passwordEnv} is not set`);
@@ -26,7 +27,7 @@ export function openDb(node: NodeConfig, options: OpenDbOptions = {}): Db {
 }
 
 /** A node we must not even try: connecting without its password would only fail more confusingly. */
-function unusableDb(node: NodeConfig, reason: string): Db {
+function unusableDb(node: SqlNode, reason: string): Db {
   return {
     engine: node.db.engine,
     node: node.name,

@@ -1,5 +1,6 @@
 import type { PlanStep } from '../runbook/types';
-import { factsDrift, touchedNodes } from './drift';
+import { flavourOf } from '../flavours/registry';
+import { touchedNodes } from './drift';
 import { DEFAULT_LIVENESS, topologyOf, type EngineDeps } from './deps';
 import { finishRun, type Fence } from './finish';
 import { haltOnUnknown, haltRun } from './halt';
@@ -72,7 +73,7 @@ async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Prom
     // Re-probe just before destructive steps; only slaves this run has not touched can drift.
     const topology = topologyOf(deps, run.topology);
     const status = await deps.inspect(topology);
-    const changes = factsDrift(plan.basis, status.nodes, touchedNodes(plan.steps, records));
+    const changes = flavourOf(topology.flavour).drift(plan.basis, status, touchedNodes(plan.steps, records));
     if (changes.length > 0) return voidForDrift(deps, run, plan, status, changes, gate, fence);
     // Approved while this worker was asking (the click landed before the state was written).
     await deps.ledger.setRunState(runId, 'running', fence, null, { from: ['awaiting-approval'] });

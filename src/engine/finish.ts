@@ -1,4 +1,3 @@
-import { replayFollowUp } from '../flavours/coremedia/replay-text';
 import { auditEvent, type EngineDeps } from './deps';
 import type { Fence } from './keys';
 import type { RunRecord, RunState } from './types';
@@ -14,8 +13,8 @@ export async function finishRun(
   reason: string | null,
 ): Promise<void> {
   // What is left for humans after a successful run (seed 000: publications to replay) is said at the end.
-  const replay = state === 'done' ? (await deps.ledger.getPlan(run.id))?.basis.replay : null;
-  const followUp = replay ? replayFollowUp(replay) : undefined;
+  const followUp =
+    state === 'done' ? ((await deps.ledger.getPlan(run.id))?.basis.followUp ?? undefined) : undefined;
   const summary =
     state === 'done'
       ? `run finished: every step done${followUp ? `. ${followUp.replace(/\n/g, ' ')}` : ''}`

@@ -79,7 +79,6 @@ export async function haltOnUnknown(
       name: n.name,
       reachable: n.reachable,
       error: n.error,
-      replicatorRemote: n.replicatorRemote,
     })) ?? null;
   await haltRun(
     deps,

@@ -1,4 +1,4 @@
-import type { NodeConfig, Topology } from '../config/topology';
+import { requireSql, type NodeConfig, type SqlNode, type Topology } from '../config/topology';
 import type { HostExecutors } from '../hosts/executors';
 import { localFiles, type FileHost } from '../hosts/file-host';
 import { copyKeyFile } from '../hosts/key-file';
@@ -126,8 +126,8 @@ async function filesOf(o: HostActionOptions, node: NodeConfig): Promise<FileHost
   return sftpFiles(await exec.openSftp());
 }
 
-function nodeOf(topology: Topology, name: string): NodeConfig {
+function nodeOf(topology: Topology, name: string): SqlNode {
   const node = topology.nodes.find((n) => n.name === name);
   if (!node) throw new Error(`node ${name} is not in topology ${topology.name}`);
-  return node;
+  return requireSql(node);
 }

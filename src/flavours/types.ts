@@ -6,7 +6,8 @@ import type { MonitorThresholds } from '../config/topology';
 import type { PlanBasis, Runbook } from '../runbook/types';
 import type { SlackMessage } from '../slack/blocks/types';
 
-export type FlavourName = 'coremedia' | 'tungsten' | 'postgres-streaming' | 'multisite';
+export type { FlavourName } from '../config/topology';
+import type { FlavourName } from '../config/topology';
 
 /** A node's service as read over SSH; null where the flavour or topology does not read it. */
 export type ServiceProbe = 'running' | 'stopped' | 'unknown';

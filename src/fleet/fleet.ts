@@ -4,7 +4,7 @@ import mysql from 'mysql2/promise';
 import { Client } from 'pg';
 import YAML from 'yaml';
 import { serviceUrls } from '../config/env';
-import { RecoverConfig, type DbEngine } from '../config/topology';
+import { RecoverConfig, type DbEngine, type SqlTopology } from '../config/topology';
 import { addReplicatorIdRows, seedCoreMedia, tbl, upsertSystem, type SqlRunner } from './coremedia-schema';
 import { serverTypeOf, type Scenario } from './scenario';
 
@@ -27,7 +27,7 @@ export interface FleetState {
 }
 
 export interface Fleet extends FleetState {
-  config: RecoverConfig;
+  config: Omit<RecoverConfig, 'topologies'> & { topologies: SqlTopology[] };
   /** Password variables named by the topology's passwordEnv, to merge into a child's env. */
   env: Record<string, string>;
   destroy(): Promise<void>;
@@ -265,7 +265,7 @@ export async function createFleet(
     await destroyFleet(state).catch(() => undefined);
     throw err;
   }
-  return { ...state, config, env, destroy: () => destroyFleet(state) };
+  return { ...state, config: config as Fleet['config'], env, destroy: () => destroyFleet(state) };
 }
 
 /** Drops the fleet's databases and users, then forgets it. Safe to call twice. */

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { NodeConfig } from '../config/topology';
+import type { SqlNode } from '../config/topology';
 import { sha256, temporaryName, type FileHost } from './file-host';
 
 export class KeyFileError extends Error {
@@ -14,7 +14,7 @@ export class KeyFileError extends Error {
 const SAFE_PART = /^[A-Za-z0-9_$-][A-Za-z0-9_.$-]*$/;
 
 /** `<CoreMediaHome>/etc/keys/<databasename>.<dbuser>.rijndael`, with the node's own database and user. */
-export function keyFilePath(node: NodeConfig): string {
+export function keyFilePath(node: SqlNode): string {
   if (!node.coremediaHome) throw new KeyFileError(`node ${node.name} has no coremediaHome configured`);
   for (const part of [node.db.database, node.db.user])
     if (!SAFE_PART.test(part) || part.includes('..'))
@@ -39,8 +39,8 @@ export interface KeyCopyResult {
  * checksum verified, then renamed into place. A source without a key file is skipped with a note.
  */
 export async function copyKeyFile(
-  source: { node: NodeConfig; files: FileHost },
-  target: { node: NodeConfig; files: FileHost },
+  source: { node: SqlNode; files: FileHost },
+  target: { node: SqlNode; files: FileHost },
 ): Promise<KeyCopyResult> {
   const from = keyFilePath(source.node);
   const to = keyFilePath(target.node);

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Topology } from '../config/topology';
 import type { StatusReport } from '../status/inspect';
 import { AlertStore, type AlertRecord } from './alert-store';
-import { evaluateConditions } from '../flavours/coremedia/monitor';
+import { flavourOf } from '../flavours/registry';
 import { monitorPlan, type MonitorPlan } from './settings';
 import { MonitorMemory, emptyMemory, type Observation } from './types';
 
@@ -32,7 +32,7 @@ export interface MonitorDeps {
 
 export interface PollOutcome {
   topology: string;
-  skipped?: 'not-monitored' | 'busy';
+  skipped?: 'not-monitored' | 'busy' | 'unwatched';
   opened: string[];
   updated: string[];
   reopened: string[];
@@ -86,7 +86,9 @@ export async function pollTopology(deps: MonitorDeps, name: string): Promise<Pol
     const report = await deps.inspect(topology);
     const runExplains = await deps.runActivity(name, memory.lastPollAt);
     const now = deps.clock();
-    const evaluation = evaluateConditions({ report, memory, thresholds: plan.thresholds, now, runExplains });
+    const watch = flavourOf(topology.flavour).monitor;
+    if (!watch) return { ...outcome, skipped: 'unwatched' };
+    const evaluation = watch({ report, memory, thresholds: plan.thresholds, now, runExplains, topology });
     outcome.active = evaluation.active.map((o) => o.key);
     for (const o of evaluation.active) {
       // One alert Slack refuses must not silence the others: note it, go on, fail the job at the end.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MonitorThresholds, RecoverConfig, Topology } from '../config/topology';
+import { FLAVOURS } from '../flavours/registry';
 
 /** What the monitor needs of one topology, defaults applied. */
 export interface MonitorPlan {
@@ -18,7 +19,7 @@ export interface MonitorPlan {
  */
 export function monitorPlan(topology: Topology): MonitorPlan | null {
   const m = topology.monitor;
-  if (!m.enabled || topology.flavour !== 'coremedia') return null;
+  if (!m.enabled || !watched(topology)) return null;
   const channel = m.alertChannel ?? topology.access.channels?.[0];
   if (!channel) return null;
   // Default jitter: a third of the interval, at most 10 s.
@@ -42,11 +43,14 @@ export function monitorWarnings(config: RecoverConfig): string[] {
   return config.topologies
     .filter((t) => t.monitor.enabled && !monitorPlan(t))
     .map((t) =>
-      t.flavour !== 'coremedia'
-        ? `monitor: ${t.name} is not watched: flavour ${t.flavour} has no probe yet`
+      !watched(t)
+        ? `monitor: ${t.name} is not watched: flavour ${t.flavour} has no monitor conditions yet`
         : `monitor: ${t.name} is not watched: no channel for its alerts (set monitor.alertChannel or access.channels; monitor.enabled: false silences this)`,
     );
 }
+
+/** The flavour has monitor conditions. */
+const watched = (t: Topology): boolean => !!FLAVOURS[t.flavour]?.monitor;
 
 function stableHash(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0);

@@ -26,12 +26,10 @@ export function describeValue(value: ResolvedValue): string {
 /** `recover plan … --dry-run` in a terminal: every step, exactly as it would run. Nothing is executed. */
 export function renderPlanText(plan: Plan): string {
   const b = plan.basis;
-  const list = (names: string[]) => (names.length > 0 ? names.join(', ') : '—');
   const out = [
     `Plan ${plan.runbook} on ${plan.topology}${plan.target ? `, target ${plan.target}` : ''} (dry run: nothing executed)`,
     `Hash ${plan.hash.slice(0, 12)}; probed ${b.probedAt}`,
-    `Basis: dedicated sequence ${b.dedicatedSequence ?? 'unknown'}, dedicated slave ${b.dedicatedSlave ?? 'none'}; ` +
-      `in sync: ${list(b.inSync)}; to restore: ${list(b.toRestore)}; unknown: ${list(b.unknown)}`,
+    `Basis: ${b.summary}`,
   ];
 
   const stages = [...new Set(plan.steps.map((s) => s.stage))];

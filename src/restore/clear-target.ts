@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { NodeConfig } from '../config/topology';
+import type { SqlNode } from '../config/topology';
 import { redact } from '../hosts/redact';
 import type { SshExecutor } from '../hosts/ssh-executor';
 import type { ToolCommand } from './commands';
@@ -29,7 +29,7 @@ const notRun = (cmd: ToolCommand, tool = cmd.tool): SideResult => ({
 /** The result of a step that stopped at the clear: nothing was streamed, the target is as the clear left it. */
 export function clearFailedResult(
   o: ClearOutcome,
-  target: NodeConfig,
+  target: SqlNode,
   cmds: { dump: ToolCommand; restore: ToolCommand },
   names: { dump?: string; restore?: string; via?: string },
   context: { secrets: readonly string[]; started: number; timeoutMs: number },

@@ -1,7 +1,7 @@
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { secretFromEnv } from '../config/env';
-import type { DbEngine, NodeConfig } from '../config/topology';
+import type { DbEngine, SqlNode } from '../config/topology';
 import { lockWaitSeconds, RESTORE_LOCK_TIMEOUT_MS } from '../db/session-limits';
 import { tagComment } from '../db/step-tag';
 
@@ -107,7 +107,7 @@ function clientTool(engine: DbEngine, restore: string, dirs: string[]): string {
 }
 
 /** The node's password from its passwordEnv; a named but unset variable is an error, not "no password". */
-export function passwordFor(node: NodeConfig, env: NodeJS.ProcessEnv): string | undefined {
+export function passwordFor(node: SqlNode, env: NodeJS.ProcessEnv): string | undefined {
   const password = secretFromEnv(node.db.passwordEnv, env);
   if (node.db.passwordEnv && password === undefined)
     throw new DumpRestoreError('MISSING_PASSWORD', `${node.name}: ${node.db.passwordEnv} is not set`);
@@ -119,7 +119,7 @@ function baseName(file: string): string {
 }
 
 function childEnv(
-  node: NodeConfig,
+  node: SqlNode,
   password: string | undefined,
   path: string | undefined,
   tag: string | undefined,
@@ -140,7 +140,7 @@ function childEnv(
 }
 
 /** Connection arguments. `--no-password`: never prompt on the bot's terminal and hang. `--protocol=TCP`: "localhost" must not mean a socket. */
-function connectArgs(node: NodeConfig): string[] {
+function connectArgs(node: SqlNode): string[] {
   const { host, port, user } = node.db;
   return node.db.engine === 'postgres'
     ? ['--no-password', '-h', host, '-p', String(port), '-U', user]
@@ -149,7 +149,7 @@ function connectArgs(node: NodeConfig): string[] {
 
 /** The source side: an online, consistent dump to stdout (custom format for PostgreSQL). */
 export function dumpCommand(
-  node: NodeConfig,
+  node: SqlNode,
   tools: ResolvedTools,
   password: string | undefined,
   path?: string,
@@ -194,7 +194,7 @@ function mysqlClientArgs(): string[] {
  * and runs as one transaction: cut off anywhere, it leaves nothing behind.
  */
 export function restoreCommand(
-  node: NodeConfig,
+  node: SqlNode,
   tools: ResolvedTools,
   password: string | undefined,
   path?: string,
@@ -227,7 +227,7 @@ function clientOrName(engine: DbEngine, restore: string, path: string | undefine
 
 /** The client that clears the target before the restore, reading clearScript() on stdin. */
 export function clearCommand(
-  node: NodeConfig,
+  node: SqlNode,
   tools: ResolvedTools,
   password: string | undefined,
   path?: string,
@@ -280,8 +280,8 @@ export function clearScript(engine: DbEngine, tag?: string): string {
 
 /** Checks the pair and builds both sides; throws DumpRestoreError before anything is spawned. */
 export function buildDumpRestore(
-  source: NodeConfig,
-  target: NodeConfig,
+  source: SqlNode,
+  target: SqlNode,
   env: NodeJS.ProcessEnv,
   tools?: ResolvedTools,
   tag?: string,

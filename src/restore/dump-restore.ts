@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeConfig } from '../config/topology';
+import type { SqlNode } from '../config/topology';
 import { emptyResult } from '../runbook/sql-executor';
 import type { StepResult } from '../runbook/types';
 import { OutputTail, redact, TAIL_BYTES } from '../hosts/redact';
@@ -135,8 +135,8 @@ function side(c: Child): SideResult {
  * everything that happens once processes run comes back as `ok: false`.
  */
 export async function dumpRestore(
-  source: NodeConfig,
-  target: NodeConfig,
+  source: SqlNode,
+  target: SqlNode,
   options: DumpRestoreOptions,
 ): Promise<DumpRestoreResult> {
   const cmds = buildDumpRestore(source, target, options.env, options.tools, options.tag);
@@ -284,8 +284,8 @@ interface Flow {
 }
 
 type Outcome = Flow & {
-  source: NodeConfig;
-  target: NodeConfig;
+  source: SqlNode;
+  target: SqlNode;
   dump: Child;
   restore: Child;
   timeoutMs: number;

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientChannel } from 'ssh2';
-import type { DbEngine, NodeConfig } from '../config/topology';
+import type { DbEngine, SqlNode } from '../config/topology';
 import { shellQuote } from '../hosts/quote';
 import { OutputTail, redact, TAIL_BYTES } from '../hosts/redact';
 import { SshError, type SshExecutor } from '../hosts/ssh-executor';
@@ -40,7 +40,7 @@ export interface RemoteHosts {
 }
 
 /** "Run where the topology says": both nodes reached over SSH means dump and restore run on their hosts. */
-export function runsOverSsh(source: NodeConfig, target: NodeConfig): boolean {
+export function runsOverSsh(source: SqlNode, target: SqlNode): boolean {
   return source.host?.transport === 'ssh' && target.host?.transport === 'ssh';
 }
 
@@ -70,7 +70,7 @@ const PID_LINE = /(^|\n)recover-pid:(\d+):([^\n]*)\n/;
 
 interface Side extends ProcessOutcome {
   role: 'dump' | 'restore';
-  node: NodeConfig;
+  node: SqlNode;
   exec: SshExecutor;
   /** What the result shows: the tool's argv, without the environment (no password). */
   shown: string[];
@@ -99,7 +99,7 @@ let exitCounter = 0;
 
 function newSide(
   role: Side['role'],
-  node: NodeConfig,
+  node: SqlNode,
   exec: SshExecutor,
   cmd: ToolCommand,
   candidates: readonly string[],
@@ -267,8 +267,8 @@ interface Flow {
  * (a channel without an exit status) is never success. Misconfiguration throws DumpRestoreError.
  */
 export async function remoteDumpRestore(
-  source: NodeConfig,
-  target: NodeConfig,
+  source: SqlNode,
+  target: SqlNode,
   hosts: RemoteHosts,
   options: RemoteDumpRestoreOptions,
 ): Promise<DumpRestoreResult> {

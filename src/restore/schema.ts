@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { DbEngine, NodeConfig } from '../config/topology';
+import type { DbEngine, SqlNode } from '../config/topology';
 import type { Db } from '../db/types';
 
 /** Refused before anything was dropped: wrong Db for the node, or a name we will not splice into SQL. */
@@ -49,7 +49,7 @@ const PG_RECREATE =
  * routine of the database is dropped, the database itself stays (the user may not be allowed to
  * create one).
  */
-export async function dropAndRecreateSchema(target: NodeConfig, db: Db): Promise<DroppedSchema> {
+export async function dropAndRecreateSchema(target: SqlNode, db: Db): Promise<DroppedSchema> {
   if (db.node !== target.name || db.engine !== target.db.engine)
     throw new SchemaError(
       'WRONG_NODE',
@@ -109,7 +109,7 @@ function childrenFirst(tables: string[], refs: { child: string; parent: string }
   return order;
 }
 
-async function dropMysql(run: Run, target: NodeConfig): Promise<DroppedObject[]> {
+async function dropMysql(run: Run, target: SqlNode): Promise<DroppedObject[]> {
   const schema = target.db.database;
   const objects = await run(
     `SELECT table_name AS name, table_type AS type FROM information_schema.tables

@@ -1,16 +1,10 @@
-import { inSyncReplicatorSettings } from '../flavours/coremedia/runbooks/in-sync-replicator-settings';
-import { masterFromSlave } from '../flavours/coremedia/runbooks/master-from-slave';
-import { slaveFromMaster } from '../flavours/coremedia/runbooks/slave-from-master';
-import { slaveFromMasterSql } from '../flavours/coremedia/runbooks/slave-from-master-sql';
+import { allFlavours } from '../flavours/registry';
 import type { Runbook } from './types';
 
-/** Every built-in runbook by name. */
-export const RUNBOOKS: Record<string, Runbook> = {
-  [slaveFromMasterSql.name]: slaveFromMasterSql,
-  [inSyncReplicatorSettings.name]: inSyncReplicatorSettings,
-  [masterFromSlave.name]: masterFromSlave,
-  [slaveFromMaster.name]: slaveFromMaster,
-};
+/** Every built-in runbook by name, from every registered flavour. */
+export const RUNBOOKS: Record<string, Runbook> = Object.fromEntries(
+  allFlavours().flatMap((f) => f.runbooks.map((r): [string, Runbook] => [r.name, r])),
+);
 
 /** The runbook called `name`; undefined for anything else (including "constructor" and friends). */
 export function getRunbook(name: string): Runbook | undefined {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ReplayReport } from './types';
 import type { DbEngine, Topology } from '../config/topology';
+import { flavourOf } from '../flavours/registry';
+import type { Flavour, NodeSetContext } from '../flavours/types';
+import { PlanError, planFail } from './plan-error';
 import { ident } from '../db/dialect';
 import { toPostgresPlaceholders } from '../db/placeholders';
 import type { StatusReport } from '../status/inspect';
@@ -16,38 +18,9 @@ import type {
   ValueTemplate,
 } from './types';
 
-export type PlanErrorCode =
-  | 'target-required'
-  | 'target-unexpected'
-  | 'unknown-target'
-  | 'bad-target'
-  | 'target-unreadable'
-  | 'no-dedicated-slave'
-  | 'ambiguous-capture'
-  | 'missing-capture'
-  | 'ambiguous-source'
-  | 'self-source'
-  | 'wrong-flavour'
-  | 'status-mismatch'
-  | 'bad-runbook';
+export { PlanError, type PlanErrorCode } from './plan-error';
 
-/** A plan that cannot be made from this runbook, topology and probe; the message is for the operator. */
-export class PlanError extends Error {
-  override name = 'PlanError';
-  constructor(
-    readonly code: PlanErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function fail(code: PlanErrorCode, message: string): never {
-  throw new PlanError(code, message);
-}
-
-// The probe's words for a slave that answered but has no replicator rows: exactly the state a
-// freshly restored database is in, so it is a valid --target (the runbook is what sets them).
+const fail = planFail;
 
 const STEP_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -77,7 +50,7 @@ export function stepsHash(steps: readonly PlanStep[]): string {
 }
 
 /** Authoring mistakes in a runbook, one line each; empty when it is well formed. */
-export function validateRunbook(runbook: Runbook): string[] {
+export function validateRunbook(runbook: Runbook, nodeSets?: readonly string[]): string[] {
   const problems: string[] = [];
   const seen = new Map<string, StepTemplate>();
   const specs = (t: StepTemplate): TargetSpec[] =>
@@ -90,6 +63,9 @@ export function validateRunbook(runbook: Runbook): string[] {
     if (seen.has(t.id)) problems.push(`${at}: duplicate id`);
     if (runbook.target === 'none' && specs(t).some((s) => s.kind === 'target'))
       problems.push(`${at}: uses the --target node but the runbook takes no target`);
+    for (const spec of specs(t))
+      if (nodeSets && spec.kind !== 'target' && !nodeSets.includes(spec.kind))
+        problems.push(`${at}: targets "${spec.kind}", which is not a node set of ${runbook.flavour}`);
     const a = t.action;
     if (a.kind === 'sql' || a.kind === 'wait') {
       for (const [, name] of a.sql.matchAll(/\{\{([^}]*)\}\}/g)) {
@@ -116,15 +92,18 @@ export function validateRunbook(runbook: Runbook): string[] {
 
 const countChar = (text: string, ch: string): number => text.split(ch).length - 1;
 
+function sqlEngine(engine: DbEngine | null, t: StepTemplate, node: string): DbEngine {
+  return engine ?? fail('bad-runbook', `step ${t.id} runs SQL on ${node}, which has no db in the topology`);
+}
+
 function renderSql(engine: DbEngine, sql: string): string {
   return sql.replace(/\{\{([^}]*)\}\}/g, (_, name: string) => ident(engine, name));
 }
 
 interface Context {
-  topology: Topology;
-  status: StatusReport;
+  flavour: Flavour<StatusReport>;
+  sets: NodeSetContext<StatusReport>;
   target: string | null;
-  slaves: string[];
   /** Template id → the nodes it expanded to (empty when skipped). */
   expanded: Map<string, string[]>;
 }
@@ -142,22 +121,23 @@ export function resolvePlan(
       'wrong-flavour',
       `runbook ${name} is for ${flavour} fleets; ${topology.name} is ${topology.flavour}`,
     );
-  const problems = validateRunbook(runbook);
+  const flavourModel = flavourOf(topology.flavour);
+  const problems = validateRunbook(runbook, flavourModel.nodeSets);
   if (problems.length > 0) fail('bad-runbook', `runbook ${name} is malformed: ${problems.join('; ')}`);
   checkStatus(topology, status);
+  const sets: NodeSetContext<StatusReport> = { report: status, topology, target };
   const warnings = status.warnings.map((w) => w.message);
-  warnings.push(...checkTarget(runbook, topology, status, target));
+  warnings.push(...flavourModel.checkTarget(runbook, sets));
 
-  const slaves = topology.nodes.map((n) => n.name).filter((n) => n !== topology.master);
-  const ctx: Context = { topology, status, target, slaves, expanded: new Map() };
-  const engineOf = new Map(topology.nodes.map((n) => [n.name, n.db.engine]));
+  const ctx: Context = { flavour: flavourModel, sets, target, expanded: new Map() };
+  const engineOf = new Map(topology.nodes.map((n) => [n.name, n.db?.engine ?? null]));
   const steps: PlanStep[] = [];
   let stage = 0;
   for (const t of runbook.steps) {
     const nodes = expand(t.target, t, ctx);
     ctx.expanded.set(t.id, nodes);
     if (nodes.length === 0) {
-      warnings.push(`${emptyReason(t.target)}: step ${t.id} (${t.title}) skipped`);
+      warnings.push(`${flavourModel.emptySetReason(t.target.kind)}: step ${t.id} (${t.title}) skipped`);
       continue;
     }
     const unread = nodes.filter((n) => status.unknown.includes(n) && n !== target);
@@ -165,14 +145,15 @@ export function resolvePlan(
       warnings.push(`Step ${t.id} runs on ${unread.join(', ')}, whose state could not be read.`);
     for (const [i, node] of nodes.entries()) {
       if (i === 0 || t.independent !== true) stage++;
+      const engine = engineOf.get(node) ?? null;
       steps.push({
         id: `${t.id}--${node}`,
         templateId: t.id,
         title: t.title,
         node,
-        engine: engineOf.get(node)!,
+        engine,
         risk: t.risk,
-        action: resolveAction(t, node, engineOf.get(node)!, ctx),
+        action: resolveAction(t, node, engine, ctx),
         captures: t.captures ?? [],
         check: t.check ?? null,
         stage,
@@ -185,29 +166,13 @@ export function resolvePlan(
   // Where each node's SQL goes is part of what an approval agrees to; passwords are never here.
   const touched = [...new Set(steps.map((s) => s.node))].sort();
   const where = touched.map((node) => {
-    const { engine, host, port, database, user } = topology.nodes.find((n) => n.name === node)!.db;
+    const config = topology.nodes.find((n) => n.name === node)!;
+    if (!config.db) return { node, host: config.host ?? null };
+    const { engine, host, port, database, user } = config.db;
     return { node, engine, host, port, database, user };
   });
   const hash = sha256(canonicalJson({ runbook: name, topology: topology.name, target, nodes: where, steps }));
-  const { probedAt, dedicatedSequence, dedicatedSlave, inSync, toRestore, unknown } = status;
-  const slaveFacts = status.nodes
-    .filter((n) => n.role === 'slave')
-    .map((n) => ({
-      name: n.name,
-      known: n.reachable && n.error === null,
-      replicatorRemote: n.replicatorRemote,
-      replicatorIdRows: n.replicatorIdRows,
-    }));
-  const basis = structuredClone({
-    probedAt,
-    dedicatedSequence,
-    dedicatedSlave,
-    inSync,
-    toRestore,
-    unknown,
-    slaves: slaveFacts,
-    replay: runbook.reportsReplay ? replayReport(status) : null,
-  });
+  const basis = flavourModel.planBasis(runbook, sets);
   return { runbook: name, topology: topology.name, target, basis, steps, warnings, hash };
 }
 
@@ -222,65 +187,16 @@ function checkStatus(topology: Topology, status: StatusReport): void {
     );
 }
 
-/** Validates --target; returns warnings about it. */
-function checkTarget(runbook: Runbook, topology: Topology, status: StatusReport, target: string | null) {
-  const { name } = runbook;
-  const fleet = topology.name;
-  if (runbook.target === 'none') {
-    if (target !== null) fail('target-unexpected', `runbook ${name} takes no --target (got ${target})`);
-    return [];
-  }
-  const role = runbook.target === 'slave' ? 'a slave' : 'a node';
-  if (target === null) fail('target-required', `runbook ${name} needs --target: name ${role} of ${fleet}`);
-  const names = topology.nodes.map((n) => n.name);
-  if (!names.includes(target))
-    fail('unknown-target', `${target} is not a node of ${fleet} (${names.join(', ')})`);
-  if (runbook.target === 'slave' && target === topology.master)
-    fail('bad-target', `${target} is the master of ${fleet}; runbook ${name} needs a slave as --target`);
-  const node = status.nodes.find((n) => n.name === target)!;
-  const fresh = node.reachable && node.role === 'slave' && node.replicatorRowsMissing;
-  if (fresh)
-    return [
-      `Target ${target} has no replicator rows yet (as after a restore); the planner counts it as unknown, this runbook sets them.`,
-    ];
-  if (!node.reachable || node.error !== null || status.unknown.includes(target))
-    fail(
-      'target-unreadable',
-      `${target}'s state could not be read (${node.error ?? 'not fully read'}): fix or re-probe it before planning on it`,
-    );
-  return [];
-}
-
 function expand(spec: TargetSpec, t: StepTemplate, ctx: Context): string[] {
-  switch (spec.kind) {
-    case 'master':
-      return [ctx.topology.master];
-    case 'target':
-      return [ctx.target ?? fail('bad-runbook', `step ${t.id} needs a --target`)];
-    case 'dedicated-slave':
-      if (ctx.status.dedicatedSlave === null) {
-        const why = ctx.status.warnings.find(
-          (w) => w.code === 'no-reachable-slave' || w.code === 'no-consistent-slave',
-        );
-        fail(
-          'no-dedicated-slave',
-          `step ${t.id} (${t.title}) needs the dedicated slave, but there is none: ${why?.message ?? 'no slave qualifies'}`,
-        );
-      }
-      return [ctx.status.dedicatedSlave];
-    case 'each-in-sync':
-      return [...ctx.status.inSync];
-    case 'each-to-restore':
-      return [...ctx.status.toRestore];
-    case 'each-slave':
-      return [...ctx.slaves];
+  if (spec.kind === 'target') return [ctx.target ?? fail('bad-runbook', `step ${t.id} needs a --target`)];
+  try {
+    return ctx.flavour.nodeSet(spec.kind, ctx.sets);
+  } catch (err) {
+    // Flavours phrase it as what the step needs ("needs the dedicated slave, but …"): name the step.
+    if (err instanceof PlanError && err.code !== 'bad-runbook')
+      throw new PlanError(err.code, `step ${t.id} (${t.title}) ${err.message}`);
+    throw err;
   }
-}
-
-function emptyReason(spec: TargetSpec): string {
-  if (spec.kind === 'each-to-restore') return 'No slave to restore';
-  if (spec.kind === 'each-in-sync') return 'No slave in sync with the dedicated sequence';
-  return 'No slave in the topology';
 }
 
 /** A copy or restore source must be one node, and not the node being overwritten. */
@@ -295,14 +211,14 @@ function source(spec: TargetSpec, t: StepTemplate, node: string, ctx: Context): 
   return nodes[0]!;
 }
 
-function resolveAction(t: StepTemplate, node: string, engine: DbEngine, ctx: Context): ResolvedAction {
+function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, ctx: Context): ResolvedAction {
   const a: ActionTemplate = t.action;
   const values = (params: ValueTemplate[]) => params.map((p) => resolveValue(p, t, node, ctx));
   switch (a.kind) {
     case 'sql':
-      return { kind: 'sql', sql: renderSql(engine, a.sql), params: values(a.params) };
+      return { kind: 'sql', sql: renderSql(sqlEngine(engine, t, node), a.sql), params: values(a.params) };
     case 'wait':
-      return { ...a, sql: renderSql(engine, a.sql), params: values(a.params) };
+      return { ...a, sql: renderSql(sqlEngine(engine, t, node), a.sql), params: values(a.params) };
     case 'noop':
       return { kind: 'noop', sleepMs: a.sleepMs ?? 0 };
     case 'file-copy':
@@ -347,16 +263,4 @@ function checkGates(runbook: Runbook, steps: PlanStep[]): void {
       );
     current = s.gate;
   }
-}
-
-/** Seed 000's three cases, as the planner found them: dedicated below the highest, master ahead or unknown, slaves unknown. */
-const REPLAY_CODES = new Set(['dedicated-below-highest', 'master-ahead', 'master-unknown', 'slaves-unknown']);
-
-function replayReport(status: StatusReport): ReplayReport | null {
-  const reasons = status.warnings.filter((w) => REPLAY_CODES.has(w.code)).map((w) => w.message);
-  if (!status.replayRange && reasons.length === 0) return null;
-  const from = status.replayRange?.from ?? (status.dedicatedSequence ?? 0) + 1;
-  const to = status.replayRange?.to ?? from - 1;
-  // Without a range the planner could not see far enough: open-ended. With one, only when it says so.
-  return { from, to, openEnded: status.replayRange ? status.replayRange.openEnded === true : true, reasons };
 }

@@ -1,17 +1,17 @@
-import type { DbEngine } from '../config/topology';
+import type { DbEngine, FlavourName } from '../config/topology';
 import type { Row } from '../db/types';
 
 /** read: observes only; write: changes state that is easy to undo; destructive: needs a second person. */
 export type Risk = 'read' | 'write' | 'destructive';
 
-/** Who a step runs on, resolved against a fresh probe and the planner's proposal. */
-export type TargetSpec =
-  | { kind: 'master' }
-  | { kind: 'target' } // the node named with --target (e.g. the slave to rebuild)
-  | { kind: 'dedicated-slave' }
-  | { kind: 'each-in-sync' } // every consistent slave with the dedicated number
-  | { kind: 'each-to-restore' }
-  | { kind: 'each-slave' };
+/**
+ * Who a step runs on, resolved against a fresh probe and the flavour's proposal: 'target' is the
+ * node named with --target; any other kind names one of the flavour's node sets (Flavour.nodeSets,
+ * e.g. CoreMedia's 'dedicated-slave', 'each-in-sync'; PostgreSQL's 'candidate', 'old-primary').
+ */
+export interface TargetSpec {
+  kind: string;
+}
 
 /**
  * A value bound as a SQL parameter: a literal, or a value captured by an earlier step.
@@ -85,7 +85,7 @@ export interface StepTemplate {
 
 export interface Runbook {
   name: string;
-  flavour: 'coremedia' | 'tungsten' | 'postgres-streaming' | 'multisite';
+  flavour: FlavourName;
   title: string;
   /** The vendor procedure it implements (a file in shared/seeds). */
   source: string;
@@ -102,7 +102,8 @@ export interface PlanStep {
   templateId: string;
   title: string;
   node: string;
-  engine: DbEngine;
+  /** The node's SQL engine; null for a node reached only by commands. */
+  engine: DbEngine | null;
   risk: Risk;
   action: ResolvedAction;
   captures: Capture[];
@@ -115,32 +116,16 @@ export interface PlanStep {
 
 /** The facts from the probe the plan was resolved against. */
 export interface PlanBasis {
+  flavour: FlavourName;
   probedAt: string;
-  dedicatedSequence: number | null;
-  dedicatedSlave: string | null;
-  inSync: string[];
-  toRestore: string[];
+  /** Nodes whose state could not be read. */
   unknown: string[];
-  /** Each slave as probed: what a later probe is compared with before destructive steps run. */
-  slaves: SlaveFacts[];
-  /** For runbooks that report it: publications to replay on the Content Server, known only before the restore. */
-  replay?: ReplayReport | null;
-}
-
-export interface ReplayReport {
-  from: number;
-  to: number;
-  openEnded: boolean;
-  /** Which of seed 000's cases applied, in the planner's words. */
-  reasons: string[];
-}
-
-export interface SlaveFacts {
-  name: string;
-  /** Answered and readable; false means the slave was unknown to the plan. */
-  known: boolean;
-  replicatorRemote: number | null;
-  replicatorIdRows: number | null;
+  /** The facts the plan rests on, in one line (shown under a plan's header). */
+  summary: string;
+  /** What is left for humans once the run is done (seed 000: publications to replay); null: nothing. */
+  followUp: string | null;
+  /** The flavour's own facts: its drift() compares a later probe with them before destructive steps run. */
+  facts: Record<string, unknown>;
 }
 
 export interface Plan {

@@ -8,7 +8,8 @@ import { PlanError } from '../runbook/resolve';
 import { UnsupportedFlavourError } from '../status/inspect';
 import { topologyOf } from '../engine/deps';
 import type { AlertStore } from '../monitor/alert-store';
-import { alertMessage, errorMessage, planMessage, statusMessage } from './blocks';
+import { alertMessage, errorMessage, planMessage } from './blocks';
+import { flavourOf } from '../flavours/registry';
 import { codeBlock } from './blocks/limits';
 import type { SlackJob } from './jobs';
 import type { MessageSink } from './outbox';
@@ -47,7 +48,8 @@ export const slackHandlers = {
     explained(d, job, async () => {
       const topology = topologyOf(d.engine, job.topology);
       const report = await d.engine.inspect(topology);
-      await d.outbox.post(job.channel, statusMessage(report, d.runbookNames(topology.flavour)));
+      const runbooks = d.runbookNames(topology.flavour);
+      await d.outbox.post(job.channel, flavourOf(topology.flavour).render.statusMessage(report, runbooks));
     }),
 
   plan: (d: SlackHandlerDeps, job: SlackJob<'plan'>) =>

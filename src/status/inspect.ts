@@ -1,29 +1,29 @@
 import type { Topology } from '../config/topology';
-import { DbRegistry } from '../db/connect';
-import { proposeDedicatedSlave } from '../flavours/coremedia/propose';
-import type { Proposal } from '../flavours/coremedia/proposal';
-import { probeCoremediaFleet } from '../flavours/coremedia/probe';
-import type { FleetReport } from '../flavours/coremedia/report';
+import type { DbRegistry } from '../db/connect';
+import type { HostExecutors } from '../hosts/executors';
+import { flavourOf } from '../flavours/registry';
+import type { StatusReport } from '../flavours/types';
 
-export type StatusReport = FleetReport & Proposal & { durationMs: number };
+export type { StatusReport } from '../flavours/types';
+export { UnsupportedFlavourError } from '../flavours/registry';
 
-export class UnsupportedFlavourError extends Error {
-  readonly code = 'UNSUPPORTED_FLAVOUR';
-  constructor(readonly flavour: string) {
-    super(`status for flavour "${flavour}" is not supported yet (supported: coremedia)`);
-    this.name = 'UnsupportedFlavourError';
-  }
+/** Where a probe gets each node's pool and host; hosts are optional for flavours that read only SQL. */
+export interface InspectAccess {
+  dbs: Pick<DbRegistry, 'get'>;
+  hosts?: Pick<HostExecutors, 'get'>;
 }
 
-/** Probe every node of a topology and propose the dedicated slave. Pools stay in `registry`. */
+/** Probe every node of a topology with its flavour's probe, and propose. Pools stay in `dbs`. */
 export async function inspectTopology(
   topology: Topology,
-  registry: Pick<DbRegistry, 'get'>,
+  access: Pick<DbRegistry, 'get'> | InspectAccess,
 ): Promise<StatusReport> {
-  if (topology.flavour !== 'coremedia') throw new UnsupportedFlavourError(topology.flavour);
-  const started = performance.now();
-  const byName = new Map(topology.nodes.map((n) => [n.name, n]));
-  const fleet = await probeCoremediaFleet(topology, (name) => registry.get(byName.get(name)!, topology.name));
-  const proposal = proposeDedicatedSlave(fleet);
-  return { ...fleet, ...proposal, durationMs: Math.round(performance.now() - started) };
+  const { dbs, hosts } = 'dbs' in access ? access : { dbs: access, hosts: undefined };
+  return flavourOf(topology.flavour).inspect(topology, {
+    db: (node) => dbs.get(node, topology.name),
+    host: (node) => {
+      if (!hosts) throw new Error(`no host access for ${node.name} in this command`);
+      return hosts.get(node);
+    },
+  });
 }

@@ -49,7 +49,7 @@ export function withHosts(fleet: Fleet, sshd: TestSshd, access: Partial<Access>)
       const n = config.topologies[0]!.nodes.find((x) => x.name === node)!;
       const dir = join(homes[node]!, 'etc', 'keys');
       mkdirSync(dir, { recursive: true });
-      const path = join(dir, `${n.db.database}.${n.db.user}.rijndael`);
+      const path = join(dir, `${n.db!.database}.${n.db!.user}.rijndael`);
       writeFileSync(path, content);
       shareWithSshUser(homes[node]!);
       return path;

@@ -5,7 +5,7 @@ import type { NodeReport } from '../../src/flavours/coremedia/report';
 import { resolvePlan } from '../../src/runbook/resolve';
 import { slaveFromMasterSql } from '../../src/flavours/coremedia/runbooks/slave-from-master-sql';
 import type { Runbook, StepTemplate, TargetSpec } from '../../src/runbook/types';
-import type { StatusReport } from '../../src/status/inspect';
+import type { CoremediaReport as StatusReport } from '../../src/flavours/coremedia/report';
 
 export const ENGINES: Record<string, DbEngine> = {
   mls: 'postgres',
@@ -51,7 +51,7 @@ export const FRESH = 'system has no replicator_remote row: replication state unk
 export const freshlyRestored = (name: string) => ({ ...unread(name, FRESH), replicatorRowsMissing: true });
 
 export function status(nodes: NodeReport[], probedAt = '2026-11-21T09:00:00.000Z'): StatusReport {
-  const fleet = { topology: 'live', flavour: 'coremedia', probedAt, nodes };
+  const fleet = { topology: 'live', flavour: 'coremedia' as const, probedAt, nodes };
   return { ...fleet, ...proposeDedicatedSlave(fleet), durationMs: 40 };
 }
 export const master = node('mls', {

@@ -4,14 +4,14 @@
  * Run as: node -r tsx/cjs test/helpers/restore-child.ts '<json>'.
  */
 import { spawn } from 'node:child_process';
-import type { NodeConfig } from '../../src/config/topology';
+import type { SqlNode } from '../../src/config/topology';
 import { dumpRestore } from '../../src/restore/dump-restore';
 import { tiedToParent } from '../../src/restore/tie-to-parent';
 
 interface Args {
   mode: 'restore' | 'sleep';
-  source?: NodeConfig;
-  target?: NodeConfig;
+  source?: SqlNode;
+  target?: SqlNode;
   env?: Record<string, string>;
   tag?: string;
 }

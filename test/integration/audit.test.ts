@@ -212,13 +212,12 @@ function plan(): Plan {
     topology: 'prod-live',
     target: 'rls1',
     basis: {
+      flavour: 'coremedia',
       probedAt: '2024-05-01T10:00:00.000Z',
-      dedicatedSequence: 1050,
-      dedicatedSlave: null,
-      inSync: [],
-      toRestore: [],
       unknown: [],
-      slaves: [],
+      summary: '',
+      followUp: null,
+      facts: {},
     },
     steps: [
       step('read-changelog--mls', 'Read the last changelog row', 'mls', 'read', 0),

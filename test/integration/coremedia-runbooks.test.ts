@@ -131,7 +131,7 @@ describe.each<[Engine, string]>([
     }
     for (const node of ['mls', 'rls-3', 'rls-4']) {
       const n = nodeCfg(node);
-      const key = join(hosts.homes[node]!, 'etc', 'keys', `${n.db.database}.${n.db.user}.rijndael`);
+      const key = join(hosts.homes[node]!, 'etc', 'keys', `${n.db!.database}.${n.db!.user}.rijndael`);
       expect(readFileSync(key, 'utf8')).toBe('key-of-rls-1');
       expect(statSync(key).mode & 0o777).toBe(0o600);
       expect(serviceState(node)).toMatch(/running/);

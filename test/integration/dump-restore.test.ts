@@ -1,4 +1,4 @@
-import type { NodeConfig } from '../../src/config/topology';
+import type { SqlNode } from '../../src/config/topology';
 import { openDb } from '../../src/db/connect';
 import type { Fleet } from '../../src/fleet/fleet';
 import { OutputTail } from '../../src/hosts/redact';
@@ -47,9 +47,8 @@ function describeEngine(engine: Engine): void {
   describe(`dump → restore, ${engine}`, () => {
     let fleet: Fleet;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-    const node = (name: string): NodeConfig =>
-      fleet.config.topologies[0]!.nodes.find((n) => n.name === name)!;
-    const withDb = (name: string, database: string): NodeConfig => ({
+    const node = (name: string): SqlNode => fleet.config.topologies[0]!.nodes.find((n) => n.name === name)!;
+    const withDb = (name: string, database: string): SqlNode => ({
       ...node(name),
       db: { ...node(name).db, database },
     });
@@ -256,7 +255,7 @@ function describeEngine(engine: Engine): void {
 
       // PostgreSQL trusts loopback and ignores the password, so one equal to the database name shows up in stderr.
       const secretEnv = engine === 'postgres' ? { DR_FAKE_PW: missing } : {};
-      const source: NodeConfig = {
+      const source: SqlNode = {
         ...withDb('rls1', missing),
         db: {
           ...withDb('rls1', missing).db,
@@ -291,7 +290,7 @@ function describeEngine(engine: Engine): void {
 }
 
 describe('dump → restore, without servers', () => {
-  const pg: NodeConfig = {
+  const pg: SqlNode = {
     name: 'a',
     db: {
       engine: 'postgres',
@@ -304,7 +303,7 @@ describe('dump → restore, without servers', () => {
       statementTimeoutMs: 10_000,
     },
   };
-  const my: NodeConfig = { name: 'b', db: { ...pg.db, engine: 'mysql', port: 3306, database: 'b' } };
+  const my: SqlNode = { name: 'b', db: { ...pg.db, engine: 'mysql', port: 3306, database: 'b' } };
 
   it('puts PostgreSQL passwords in PGPASSWORD only', () => {
     const cmds = buildDumpRestore(

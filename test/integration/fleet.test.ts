@@ -167,7 +167,7 @@ describe('createFleet', () => {
       master: 'mls',
       probe: { timeoutMs: 1500 },
     });
-    const rls1 = topology.nodes.find((n) => n.name === 'rls-1')!.db;
+    const rls1 = topology.nodes.find((n) => n.name === 'rls-1')!.db!;
     expect(rls1).toMatchObject({ engine: 'mysql', host: '127.0.0.1', database: f.databases[1]!.database });
     expect(rls1.passwordEnv).toBeDefined();
     expect(f.env).toEqual({ [rls1.passwordEnv!]: 's3cret' });

@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeConfig } from '../../src/config/topology';
+import { SqlNodeConfig } from '../../src/config/topology';
 import { localFiles } from '../../src/hosts/file-host';
 import { copyKeyFile, KeyFileError, keyFilePath } from '../../src/hosts/key-file';
 
 const node = (name: string, home: string, database: string, user: string) =>
-  NodeConfig.parse({
+  SqlNodeConfig.parse({
     name,
     coremediaHome: home,
     db: { engine: 'postgres', host: 'h', port: 5432, database, user },
@@ -77,7 +77,7 @@ describe('copyKeyFile', () => {
     expect(() => keyFilePath(node('x', '/opt/cm', 'cm', '../../etc/passwd'))).toThrow(KeyFileError);
     expect(() =>
       keyFilePath(
-        NodeConfig.parse({
+        SqlNodeConfig.parse({
           name: 'x',
           db: { engine: 'mysql', host: 'h', port: 1, database: 'd', user: 'u' },
         }),

@@ -1,4 +1,4 @@
-import type { NodeConfig } from '../../src/config/topology';
+import { requireSql, type SqlNode } from '../../src/config/topology';
 import { openDb } from '../../src/db/connect';
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
@@ -30,7 +30,7 @@ function describeEngine(engine: Engine): void {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
     const q = (t: string) => (engine === 'mysql' ? `\`${t}\`` : t);
     /** The node with its host on `server` (the shared sshd unless told). */
-    const node = (name: string, server: TestSshd = sshd, database?: string): NodeConfig => {
+    const node = (name: string, server: TestSshd = sshd, database?: string): SqlNode => {
       const n = fleet.config.topologies[0]!.nodes.find((x) => x.name === name)!;
       return { ...n, host: server.hostConfig(), db: { ...n.db, database: database ?? n.db.database } };
     };
@@ -141,7 +141,7 @@ function describeEngine(engine: Engine): void {
 
     it('redacts the password from the tails and the error', async () => {
       // PostgreSQL trusts loopback and ignores the password, so one equal to the database name shows up in stderr.
-      const source: NodeConfig = {
+      const source: SqlNode = {
         ...node('rls1', sshd, missing),
         db: {
           ...node('rls1', sshd, missing).db,
@@ -246,7 +246,7 @@ describe('dump → restore over SSH through the engine', () => {
       // An empty master, so that only the cut stream can fail the restore.
       const mls = hosts.config.topologies[0]!.nodes.find((n) => n.name === 'mls')!;
       const db = openDb(mls, { env: fleet.env });
-      await dropAndRecreateSchema(mls, db).finally(() => db.close());
+      await dropAndRecreateSchema(requireSql(mls), db).finally(() => db.close());
       const outcome = await startRun(engine.deps, {
         topology: 'rdreng',
         runbook: runbook.name,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { NodeConfig } from '../../src/config/topology';
+import type { SqlNode } from '../../src/config/topology';
 import { DbRegistry, openDb } from '../../src/db/connect';
 import { inStepSession } from '../../src/db/step-session';
 import { stepTag, stepTagPrefix, tagComment } from '../../src/db/step-tag';
@@ -72,8 +72,7 @@ function describeEngine(engine: Engine): void {
     let fleet: Fleet;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
     const q = (t: string) => (engine === 'mysql' ? `\`${t}\`` : t);
-    const node = (name: string): NodeConfig =>
-      fleet.config.topologies[0]!.nodes.find((n) => n.name === name)!;
+    const node = (name: string): SqlNode => fleet.config.topologies[0]!.nodes.find((n) => n.name === name)!;
     const opts = (extra: Partial<DumpRestoreOptions> = {}): DumpRestoreOptions => ({
       env,
       timeoutMs: 120_000,

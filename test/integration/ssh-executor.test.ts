@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NodeConfig } from '../../src/config/topology';
+import type { SqlNode } from '../../src/config/topology';
 import { HostConfigError, HostExecutors } from '../../src/hosts/executors';
 import { LocalExecutor } from '../../src/hosts/local-executor';
 import { HostKeyError, SshError, SshExecutor } from '../../src/hosts/ssh-executor';
@@ -232,7 +232,7 @@ describe('SshExecutor against a real sshd', () => {
 });
 
 describe('HostExecutors', () => {
-  const node = (name: string, host?: NodeConfig['host']): NodeConfig => ({
+  const node = (name: string, host?: SqlNode['host']): SqlNode => ({
     name,
     db: {
       engine: 'postgres',

@@ -4,7 +4,8 @@ import type { Topology } from '../../src/config/topology';
 import { DbRegistry } from '../../src/db/connect';
 import { createFleet, setReplicator, type Fleet } from '../../src/fleet/fleet';
 import { Scenario, type ScenarioInput } from '../../src/fleet/scenario';
-import { inspectTopology, type StatusReport } from '../../src/status/inspect';
+import type { CoremediaReport as StatusReport } from '../../src/flavours/coremedia/report';
+import { inspectTopology } from '../../src/status/inspect';
 import { startBlackhole, closedPort, type Blackhole } from '../helpers/blackhole';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
 
@@ -23,7 +24,7 @@ async function fleet(name: string, input: Omit<ScenarioInput, 'name'>): Promise<
 async function inspect(topology: Topology, env: NodeJS.ProcessEnv = {}): Promise<StatusReport> {
   const registry = new DbRegistry({ env });
   try {
-    return await inspectTopology(topology, registry);
+    return (await inspectTopology(topology, registry)) as StatusReport;
   } finally {
     await registry.closeAll();
   }
@@ -127,7 +128,7 @@ describe('nodes that cannot be read are unknown, never sequence 0', () => {
   });
 
   it('reports each broken node with a clear error and keeps the rest', async () => {
-    const passwordVar = topology.nodes.find((n) => n.name === 'rls-3')!.db.passwordEnv!;
+    const passwordVar = topology.nodes.find((n) => n.name === 'rls-3')!.db!.passwordEnv!;
     const r = await inspect(topology, { [passwordVar]: 'wrong-password' });
 
     const broken = ['rls-3', 'rls-4', 'rls-5', 'rls-6', 'rls-7'];
@@ -165,9 +166,9 @@ describe('nodes that cannot be read are unknown, never sequence 0', () => {
   it('a node that hangs on its query is cut off by its own timeout', async () => {
     const t = structuredClone(topology);
     const rls1 = t.nodes.find((n) => n.name === 'rls-1')!;
-    rls1.db.statementTimeoutMs = 60_000; // only the probe's own deadline can end this wait
+    rls1.db!.statementTimeoutMs = 60_000; // only the probe's own deadline can end this wait
     const locker = new pg.Client({
-      connectionString: serviceUrls().fleetPostgresUrl.replace(/\/[^/]*$/, `/${rls1.db.database}`),
+      connectionString: serviceUrls().fleetPostgresUrl.replace(/\/[^/]*$/, `/${rls1.db!.database}`),
     });
     await locker.connect();
     try {

@@ -1,5 +1,6 @@
 import { ACTION } from '../../src/slack/constants';
-import { errorMessage, planMessage, statusMessage } from '../../src/slack/blocks';
+import { errorMessage, planMessage } from '../../src/slack/blocks';
+import { statusMessage } from '../../src/flavours/coremedia/status-blocks';
 import { mrkdwnToText, renderMessage } from '../../src/shell/render-message';
 import { parseShellInput } from '../../src/shell/shell-input';
 import { TerminalOutbox } from '../../src/shell/terminal-outbox';

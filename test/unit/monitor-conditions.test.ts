@@ -3,7 +3,7 @@ import { evaluateConditions } from '../../src/flavours/coremedia/monitor';
 import { emptyMemory, type MonitorMemory } from '../../src/monitor/types';
 import { proposeDedicatedSlave } from '../../src/flavours/coremedia/propose';
 import type { NodeReport } from '../../src/flavours/coremedia/report';
-import type { StatusReport } from '../../src/status/inspect';
+import type { CoremediaReport as StatusReport } from '../../src/flavours/coremedia/report';
 
 const slave = (name: string, seq: number | null, rows: number | null = 0): NodeReport => ({
   ...{ name, role: 'slave', engine: 'postgres', reachable: true, error: null, replicatorRowsMissing: false },
@@ -20,7 +20,7 @@ const dark = (name: string, role: 'slave' | 'master' = 'slave'): NodeReport => (
 const master = (): NodeReport => ({ ...slave('mls', null, 0), role: 'master', serverType: 'publication' });
 
 function report(...nodes: NodeReport[]): StatusReport {
-  const fleet = { topology: 'live', flavour: 'coremedia', probedAt: '', nodes };
+  const fleet = { topology: 'live', flavour: 'coremedia' as const, probedAt: '', nodes };
   return { ...fleet, ...proposeDedicatedSlave(fleet), durationMs: 5 };
 }
 

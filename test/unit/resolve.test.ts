@@ -2,7 +2,10 @@ import { renderPlanText } from '../../src/render/plan-text';
 import { getRunbook, runbookNames, RUNBOOKS } from '../../src/runbook/registry';
 import { canonicalJson, resolvePlan, stepsHash, validateRunbook } from '../../src/runbook/resolve';
 import { slaveFromMasterSql } from '../../src/flavours/coremedia/runbooks/slave-from-master-sql';
-import type { TargetSpec } from '../../src/runbook/types';
+import type { Plan, TargetSpec } from '../../src/runbook/types';
+import type { CoremediaFacts } from '../../src/flavours/coremedia/basis';
+
+const facts = (plan: Plan) => plan.basis.facts as unknown as CoremediaFacts;
 import {
   ENGINES,
   topology,
@@ -48,13 +51,19 @@ describe('target expansion', () => {
   it("carries the planner's warnings and the basis of the probe", () => {
     const plan = resolvePlan(SAMPLE, topology, STATUS, null);
     expect(plan.warnings).toEqual(STATUS.warnings.map((w) => w.message));
-    expect(plan.basis).toEqual({
+    expect(plan.basis).toMatchObject({
+      flavour: 'coremedia',
       probedAt: STATUS.probedAt,
+      unknown: [],
+      summary:
+        'dedicated sequence 1042, dedicated slave rls-1; in sync: rls-1, rls-2; to restore: rls-3, rls-4; unknown: —',
+      followUp: null,
+    });
+    expect(facts(plan)).toEqual({
       dedicatedSequence: 1042,
       dedicatedSlave: 'rls-1',
       inSync: ['rls-1', 'rls-2'],
       toRestore: ['rls-3', 'rls-4'],
-      unknown: [],
       replay: null, // this runbook does not report replays; master-from-slave does
       slaves: STATUS.nodes
         .filter((n) => n.role === 'slave')
@@ -65,7 +74,7 @@ describe('target expansion', () => {
           replicatorIdRows: n.replicatorIdRows,
         })),
     });
-    expect(plan.basis.slaves.map((s) => [s.name, s.replicatorRemote])).toEqual([
+    expect(facts(plan).slaves.map((s) => [s.name, s.replicatorRemote])).toEqual([
       ['rls-1', 1042],
       ['rls-2', 1042],
       ['rls-3', 1030],
@@ -204,7 +213,7 @@ describe('plan hash', () => {
     );
 
     const moved3 = structuredClone(topology);
-    moved3.nodes.find((n) => n.name === 'rls-3')!.db.host = 'elsewhere.db';
+    moved3.nodes.find((n) => n.name === 'rls-3')!.db!.host = 'elsewhere.db';
     expect(resolvePlan(slaveFromMasterSql, moved3, STATUS, 'rls-3').hash).not.toBe(base);
   });
 

@@ -12,11 +12,11 @@ import {
   planMessage,
   runFinishedLine,
   runParentMessage,
-  statusMessage,
   stepResultReply,
   truncateText,
   type SlackMessage,
 } from '../../src/slack/blocks';
+import { statusMessage } from '../../src/flavours/coremedia/status-blocks';
 import { section } from '../../src/slack/blocks/limits';
 import { master, node, planFor, status, STATUS, unread } from '../helpers/plan-fixtures';
 

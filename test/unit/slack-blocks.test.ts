@@ -5,11 +5,11 @@ import {
   errorMessage,
   helpMessage,
   planMessage,
-  statusMessage,
   type PlanButtonValue,
   type SlackMessage,
   type StartButtonValue,
 } from '../../src/slack/blocks';
+import { statusMessage } from '../../src/flavours/coremedia/status-blocks';
 import { master, node, planFor, slave, status, STATUS, unread, with3 } from '../helpers/plan-fixtures';
 
 /** Every mrkdwn/plain text of a message, in order. */

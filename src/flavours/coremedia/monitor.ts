@@ -4,7 +4,7 @@
  */
 import type { MonitorThresholds } from '../../config/topology';
 import type { NodeReport } from './report';
-import type { StatusReport } from '../../status/inspect';
+import type { CoremediaReport as StatusReport } from './report';
 import type { MonitorMemory, Observation, RunbookRef } from '../../monitor/types';
 
 export interface EvaluateInput {

@@ -1,4 +1,10 @@
-import type { ReplayReport } from '../../runbook/types';
+export interface ReplayReport {
+  from: number;
+  to: number;
+  openEnded: boolean;
+  /** Which of seed 000's cases applied, in the planner's words. */
+  reasons: string[];
+}
 
 /** Seed 000's closing note, made concrete: which publications to replay on the Content Server, and why. */
 export function replayFollowUp(r: ReplayReport): string {

@@ -1,4 +1,6 @@
 import type { DbEngine } from '../../config/topology';
+import type { FlavourName } from '../../config/topology';
+import type { Proposal } from './proposal';
 
 export type NodeRole = 'master' | 'slave';
 
@@ -36,7 +38,10 @@ export interface NodeReport {
 
 export interface FleetReport {
   topology: string;
-  flavour: string;
+  flavour: FlavourName;
   probedAt: string;
   nodes: NodeReport[];
 }
+
+/** `recover status` of a CoreMedia fleet: the probe and the dedicated-slave proposal, flat. */
+export type CoremediaReport = FleetReport & Proposal & { durationMs: number };

@@ -2,7 +2,7 @@ import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { NodeReport } from './report';
 import { STATUS_COLUMNS, statusRow } from './status-text';
 import { alignedTable } from '../../render/table';
-import type { StatusReport } from '../../status/inspect';
+import type { CoremediaReport as StatusReport } from './report';
 import { ACTION } from '../../slack/constants';
 import {
   actions,

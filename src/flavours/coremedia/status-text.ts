@@ -1,5 +1,5 @@
 import type { NodeReport } from './report';
-import type { StatusReport } from '../../status/inspect';
+import type { CoremediaReport as StatusReport } from './report';
 import { alignedTable } from '../../render/table';
 
 const dash = '—';

@@ -4,5 +4,4 @@ export { errorMessage, helpMessage } from './help';
 export { codeBlock, escapeMrkdwn, fitBlocks, truncateText } from './limits';
 export { planMessage } from './plan';
 export { haltedMessage, runFinishedLine, runParentMessage, stepResultReply } from './run';
-export { statusMessage } from '../../flavours/coremedia/status-blocks';
 export type * from './types';

@@ -26,17 +26,12 @@ export function planMessage(plan: Plan): SlackMessage {
     `recover plan ${plan.topology} ${plan.runbook}${plan.target ? ` --target ${plan.target}` : ''}`,
   );
   const b = plan.basis;
-  const list = (names: string[]) => (names.length > 0 ? escapeMrkdwn(names.join(', ')) : '—');
   const head: KnownBlock[] = [
     header(`Plan: ${plan.runbook} on ${plan.topology}`),
     section(
       `*Target:* ${plan.target ? inline(plan.target) : 'none'} · *Hash:* ${inline(plan.hash.slice(0, 12))} · ${summary(plan)}`,
     ),
-    context(
-      `Basis (probed ${escapeMrkdwn(b.probedAt)}): dedicated sequence ${b.dedicatedSequence ?? 'unknown'}, ` +
-        `dedicated slave ${b.dedicatedSlave ? escapeMrkdwn(b.dedicatedSlave) : 'none'}; in sync: ${list(b.inSync)}; ` +
-        `to restore: ${list(b.toRestore)}; unknown: ${list(b.unknown)}`,
-    ),
+    context(`Basis (probed ${escapeMrkdwn(b.probedAt)}): ${escapeMrkdwn(b.summary)}`),
   ];
 
   const gates = [...new Set(plan.steps.flatMap((s) => (s.gate ? [s.gate] : [])))];

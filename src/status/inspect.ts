@@ -18,7 +18,8 @@ export async function inspectTopology(
   topology: Topology,
   access: Pick<DbRegistry, 'get'> | InspectAccess,
 ): Promise<StatusReport> {
-  const { dbs, hosts } = 'dbs' in access ? access : { dbs: access, hosts: undefined };
+  // A DbRegistry itself, or pools and hosts together (a registry has a private `dbs` field too).
+  const { dbs, hosts } = 'get' in access ? { dbs: access, hosts: undefined } : access;
   return flavourOf(topology.flavour).inspect(topology, {
     db: (node) => dbs.get(node, topology.name),
     host: (node) => {

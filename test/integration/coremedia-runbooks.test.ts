@@ -105,7 +105,7 @@ describe.each<[Engine, string]>([
     expect(finish.summary).toMatch(/rls-4's 1046/);
     expect(finish.summary).not.toContain('possibly beyond'); // every node was read
     expect(finish.summary).toMatch(/Master mls is ahead: last changelog 1050/);
-    expect(plan.basis).toMatchObject({
+    expect(plan.basis.facts).toMatchObject({
       dedicatedSlave: 'rls-1',
       inSync: ['rls-1', 'rls-2'],
       toRestore: ['rls-3', 'rls-4'],

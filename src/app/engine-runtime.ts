@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import type { RecoverConfig } from '../config/topology';
-import { secretFromEnv } from '../config/env';
+import { secretsOf } from '../config/env';
 import { DbRegistry } from '../db/connect';
+import { commandActionExecutors } from '../engine/command-actions';
 import { hostActionExecutors } from '../engine/host-actions';
 import { HostExecutors } from '../hosts/executors';
 import { AuditLog } from '../engine/audit';
@@ -52,10 +53,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
   const watchdogs: { stop(): void }[] = [];
   const dbs = new DbRegistry({ env: options.env });
   // Database passwords must never show in a command's output: redact them from every host's tails.
-  const secrets = options.config.topologies
-    .flatMap((t) => t.nodes)
-    .map((n) => secretFromEnv(n.db?.passwordEnv, options.env))
-    .filter((s): s is string => !!s);
+  const secrets = options.config.topologies.flatMap((t) => secretsOf(t, options.env));
   const hosts = new HostExecutors({ secrets });
   let queue: ReturnType<typeof createRunQueue> | undefined;
   try {
@@ -76,10 +74,11 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       executors: options.executors ?? {
         ...sqlExecutors(),
         ...hostActionExecutors({ hosts, env: options.env ?? {} }),
+        ...commandActionExecutors({ hosts, secrets }),
       },
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),
-      inspect: (topology) => inspectTopology(topology, dbs),
+      inspect: (topology) => inspectTopology(topology, { dbs, hosts }),
       clock,
       liveness: livenessFor(undefined),
       leftovers: {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { findTopology, loadConfig } from '../config/load';
+import { secretsOf } from '../config/env';
 import { DbRegistry } from '../db/connect';
+import { HostExecutors } from '../hosts/executors';
 import { flavourOf } from '../flavours/registry';
 import { inspectTopology } from '../status/inspect';
 import { EXIT_OK, UsageError } from './exit-codes';
@@ -26,8 +28,9 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         );
       }
       const registry = new DbRegistry({ env: ctx.env });
+      const hosts = new HostExecutors({ secrets: secretsOf(topology, ctx.env) });
       try {
-        const report = await inspectTopology(topology, registry);
+        const report = await inspectTopology(topology, { dbs: registry, hosts });
         const flavour = flavourOf(topology.flavour);
         ctx.stdout.write(
           opts.json
@@ -36,7 +39,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         );
         ctx.exitCode = EXIT_OK;
       } finally {
-        await ctx.closeWithin(registry.closeAll(), 1000);
+        await ctx.closeWithin(Promise.all([registry.closeAll(), hosts.closeAll()]), 1000);
       }
     });
 }

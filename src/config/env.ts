@@ -90,3 +90,11 @@ export function demoRedisUrl(env: NodeJS.ProcessEnv = process.env): string | und
 export function heartbeatFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env.RECOVER_HEARTBEAT_FILE || undefined;
 }
+
+/** The database passwords of a topology's nodes, to redact from every command's output. */
+export function secretsOf(
+  topology: { nodes: { db?: { passwordEnv?: string } }[] },
+  env?: NodeJS.ProcessEnv,
+): string[] {
+  return topology.nodes.map((n) => secretFromEnv(n.db?.passwordEnv, env)).filter((s): s is string => !!s);
+}

@@ -80,18 +80,21 @@ async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Prom
   }
 
   const results = await Promise.all(stage.map((p) => runStep(deps, run, p, gate, fence, records)));
+  const waits = results.flatMap((r) => (r && typeof r === 'object' && 'wait' in r ? [r.wait] : []));
   if (gate && results.some((r) => r === 'reapprove' || r === 'expired')) {
     return reapprove(deps, run, plan, gate, fence, results.includes('expired'));
   }
   const failures = stage.flatMap((p, i) => {
     const r = results[i] as StepOutcome;
-    return r && typeof r === 'object' && !r.ok ? [`${p.id}: ${r.error ?? 'failed'}`] : [];
+    return r && typeof r === 'object' && 'ok' in r && !r.ok ? [`${p.id}: ${r.error ?? 'failed'}`] : [];
   });
   if (failures.length > 0) return finishRun(deps, run, fence, 'failed', failures.join('; '));
   const now = await deps.ledger.getRun(runId);
   // Aborted while the stage ran: the abort was recorded then; this worker lets the topology go.
   if (now?.state === 'aborted') return void (await deps.lease.release(run.topology, runId, fence.token));
   if (now?.state !== 'running') return; // halted meanwhile
+  // A wait that does not hold yet: this stage again, later, without holding this worker.
+  if (waits.length > 0) return deps.queue.advance(runId, next.stage, 'wait', Math.min(...waits));
   await deps.queue.advance(runId, next.stage + 1, 'next');
 }
 

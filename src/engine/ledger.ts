@@ -33,7 +33,9 @@ import {
 export { LedgerError, type LedgerErrorCode } from './ledger-scripts';
 
 /** What a transition may set besides the state (attempts is counted by the ledger). */
-export type StepPatch = Partial<Pick<StepRecord, 'startedAt' | 'finishedAt' | 'result' | 'awaitingSince'>>;
+export type StepPatch = Partial<
+  Pick<StepRecord, 'startedAt' | 'finishedAt' | 'result' | 'awaitingSince' | 'waitingSince'>
+>;
 
 /** Audit events written in the same atomic step as a state change. */
 type Events = AuditEvent | AuditEvent[] | undefined;
@@ -176,7 +178,7 @@ export class RunLedger {
     events?: Events,
   ): Promise<StepRecord | null> {
     const k = this.keys;
-    const { startedAt, finishedAt, result, awaitingSince } = patch; // nothing else may be patched
+    const { startedAt, finishedAt, result, awaitingSince, waitingSince } = patch; // nothing else may be patched
     const reply = (await TRANSITION.run(
       this.redis,
       [k.run(runId), k.lease(fence.topology), k.step(runId, stepId), ...this.auditKeys(runId)],
@@ -186,7 +188,7 @@ export class RunLedger {
         JSON.stringify(this.now()),
         from.length,
         ...from.map((s) => JSON.stringify(s)),
-        ...toFields({ startedAt, finishedAt, result, awaitingSince }),
+        ...toFields({ startedAt, finishedAt, result, awaitingSince, waitingSince }),
         ...auditTail(events),
       ],
     )) as Reply;

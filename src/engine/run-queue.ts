@@ -25,7 +25,8 @@ export interface RunQueue {
    * completed job with the same id would otherwise swallow a retry, a re-approval or a re-plan.
    * Two jobs for one run never move it at once: the lease lets one worker at a time claim it.
    */
-  advance(runId: string, stage: number, reason: string): Promise<void>;
+  /** `delayMs`: check again later without holding a worker (wait-until and checklist steps). */
+  advance(runId: string, stage: number, reason: string, delayMs?: number): Promise<void>;
   /** Whether a job for the run is waiting, delayed or running. */
   hasLiveJob(runId: string): Promise<boolean>;
   /** Jobs waiting, delayed or running: 0 when no run is moving (the chat shell waits for that). */
@@ -47,7 +48,7 @@ export function createRunQueue(
   queue.on('error', onError);
   return {
     queue,
-    async advance(runId, stage, reason) {
+    async advance(runId, stage, reason, delayMs = 0) {
       const unique = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
       await queue.add(
         'advance',
@@ -55,6 +56,7 @@ export function createRunQueue(
         {
           jobId: jobId('advance', runId, `s${stage}`, reason, unique),
           attempts: ADVANCE_ATTEMPTS,
+          ...(delayMs > 0 ? { delay: delayMs } : {}),
           backoff: { type: 'exponential', delay: 1_000 },
         },
       );

@@ -13,7 +13,7 @@ const READ_RETRIES = 3;
  * 'reapprove' when the gate's approval was already spent on this step by an attempt that never
  * started; 'expired' when the approval is too old to act on.
  */
-export type StepOutcome = StepResult | null | 'reapprove' | 'expired';
+export type StepOutcome = StepResult | null | 'reapprove' | 'expired' | { wait: number };
 
 export async function runStep(
   deps: EngineDeps,
@@ -62,8 +62,19 @@ export async function runStep(
     tag: stepTag({ runId: run.id, stepId: step.id, attempt: started.attempts }),
   };
   let result = await execute(deps.executors, step, ctx);
+  if (result.waiting) {
+    const waited = await waitAgain(deps, run, step, fence, records.get(step.id), result);
+    if (waited) return waited;
+    result = {
+      ...result,
+      waiting: false,
+      error: `${timeoutText(step)}: ${result.error ?? 'condition not met'}`,
+    };
+  }
   // Reads cannot make anything worse: retry them with backoff. Nothing else is retried unasked.
-  for (let attempt = 1; !result.ok && step.risk === 'read' && attempt < READ_RETRIES; attempt++) {
+  // (A wait that timed out has had its chances.)
+  const retries = waitTiming(step).timeoutMs > 0 ? 1 : READ_RETRIES;
+  for (let attempt = 1; !result.ok && step.risk === 'read' && attempt < retries; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     result = await execute(deps.executors, step, ctx);
   }
@@ -93,6 +104,53 @@ export async function runStep(
   );
   await deps.notifier.notify({ type: 'step-result', run, stepId: step.id, result });
   return result;
+}
+
+const waitTiming = (step: PlanStep) =>
+  step.action.kind === 'wait-until' || step.action.kind === 'checklist'
+    ? { intervalMs: step.action.intervalMs, timeoutMs: step.action.timeoutMs }
+    : { intervalMs: 1000, timeoutMs: 0 };
+
+const timeoutText = (step: PlanStep) => `still not satisfied after ${waitTiming(step).timeoutMs} ms`;
+
+/**
+ * A wait or checklist that does not hold yet goes back to pending (so a crash while waiting is
+ * harmless) and is checked again by a delayed job: no worker is held in between, and an abort
+ * simply finds the run ended. Null once the step's time is up: the caller fails it.
+ */
+async function waitAgain(
+  deps: EngineDeps,
+  run: RunRecord,
+  step: PlanStep,
+  fence: Fence,
+  before: StepRecord | undefined,
+  result: StepResult,
+): Promise<{ wait: number } | null> {
+  const now = deps.clock();
+  const since = before?.waitingSince ?? now.toISOString();
+  const { intervalMs, timeoutMs } = waitTiming(step);
+  if (now.getTime() - Date.parse(since) >= timeoutMs) return null;
+  const first = !before?.waitingSince;
+  await deps.ledger.transitionStep(
+    run.id,
+    step.id,
+    ['running'],
+    'pending',
+    { result, waitingSince: since },
+    fence,
+    first
+      ? auditEvent(deps, {
+          runId: run.id,
+          kind: 'step-waiting',
+          actor: null,
+          stepId: step.id,
+          summary: `${step.id}: waiting (${result.error ?? 'condition not met'}); checking every ${intervalMs} ms for up to ${timeoutMs} ms`,
+          detail: { checklist: result.checklist ?? null },
+        })
+      : undefined,
+  );
+  await deps.notifier.notify({ type: 'step-waiting', run, stepId: step.id, result, first });
+  return { wait: intervalMs };
 }
 
 /**

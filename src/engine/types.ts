@@ -47,6 +47,8 @@ export interface StepRecord {
   result: StepResult | null;
   /** When the step began waiting for approval (the expiry counts from here). */
   awaitingSince: string | null;
+  /** A wait-until or checklist step: when its first check found it not holding yet (the timeout counts from here). */
+  waitingSince?: string | null;
 }
 
 export interface LeaseHolder {
@@ -78,6 +80,7 @@ export type AuditKind =
   | 'refused'
   | 'step-start'
   | 'step-result'
+  | 'step-waiting'
   | 'awaiting-approval'
   | 'approval'
   | 'approval-refused'
@@ -105,6 +108,8 @@ export type EngineEvent =
   | { type: 'run-started'; run: RunRecord; plan: Plan }
   | { type: 'step-started'; run: RunRecord; stepId: string }
   | { type: 'step-result'; run: RunRecord; stepId: string; result: StepResult }
+  /** A wait or checklist does not hold yet; `first` on the first check only (later checks update in place). */
+  | { type: 'step-waiting'; run: RunRecord; stepId: string; result: StepResult; first: boolean }
   | { type: 'awaiting-approval'; run: RunRecord; gate: string; stepIds: string[]; planHash: string }
   | {
       type: 'approval-decided';

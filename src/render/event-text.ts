@@ -6,6 +6,7 @@ const icons: Partial<Record<AuditEvent['kind'], string>> = {
   refused: '⛔',
   'step-start': '•',
   'step-result': '✓',
+  'step-waiting': '…',
   'awaiting-approval': '⏸',
   approval: '👍',
   'approval-refused': '⛔',
@@ -42,6 +43,8 @@ export function renderEngineEvent(e: EngineEvent): string | null {
       bits.push(`${Math.round(r.durationMs)} ms`);
       return `  ${r.ok ? '✓' : '✗'} ${e.stepId}: ${bits.join(', ')}`;
     }
+    case 'step-waiting':
+      return `  … ${e.stepId}: not yet (${e.result.note ? `${e.result.note}; ` : ''}${e.result.error ?? 'condition not met'})`;
     case 'awaiting-approval':
       return `⏸ ${e.run.id} waits for a second person to approve "${e.gate}" (${e.stepIds.join(', ')}): recover approve ${e.run.id} ${e.gate} --as <approver>`;
     case 'approval-decided':

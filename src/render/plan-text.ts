@@ -1,4 +1,13 @@
-import type { Check, Plan, PlanStep, ResolvedAction, ResolvedValue } from '../runbook/types';
+import { shellQuote } from '../hosts/quote';
+import type {
+  Check,
+  CommandSpec,
+  Plan,
+  PlanStep,
+  ResolvedAction,
+  ResolvedProbe,
+  ResolvedValue,
+} from '../runbook/types';
 
 /** How a check reads to a human: "exactly 1 row affected", "at least 1 row". */
 export function describeCheck(check: Check): string {
@@ -14,6 +23,10 @@ export function describeCheck(check: Check): string {
       return 'any number of rows';
     case 'exit-code':
       return `exit code ${check.equals}`;
+    case 'column-true':
+      return `${check.column} is true`;
+    case 'output-equals':
+      return `${check.name} = ${check.value}`;
   }
 }
 
@@ -72,7 +85,8 @@ function stepLines(step: PlanStep): string[] {
   return lines;
 }
 
-function actionLines(action: ResolvedAction): string[] {
+/** An action as the operator reads it, one line per part: SQL and parameters, argv, what is waited for. */
+export function actionLines(action: ResolvedAction): string[] {
   const params = (values: ResolvedValue[]) => values.map((v, i) => `  $${i + 1} = ${describeValue(v)}`);
   switch (action.kind) {
     case 'sql':
@@ -93,5 +107,36 @@ function actionLines(action: ResolvedAction): string[] {
       return [`dump ${action.from} and restore it here`];
     case 'drop-schema':
       return ['drop the whole database schema'];
+    case 'command':
+      return commandLines(action);
+    case 'wait-until':
+      return [
+        `wait until ${describeCheck(action.until)}, checking every ${action.intervalMs} ms for up to ${action.timeoutMs} ms:`,
+        ...probeLines(action.probe),
+      ];
+    case 'checklist':
+      return [
+        `checklist: each item until ${describeCheck(action.until)}, checking every ${action.intervalMs} ms for up to ${action.timeoutMs} ms`,
+        ...action.items.flatMap((i) => [
+          `- ${i.title} (${i.node}):`,
+          ...probeLines(i.probe).map((l) => `    ${l}`),
+        ]),
+      ];
   }
+}
+
+function probeLines(probe: ResolvedProbe): string[] {
+  if (probe.kind === 'sql')
+    return [probe.sql, ...probe.params.map((v, i) => `  $${i + 1} = ${describeValue(v)}`)];
+  return commandLines(probe);
+}
+
+function commandLines(c: CommandSpec): string[] {
+  const where = c.where === 'local' ? 'on the bot host' : 'on the node host';
+  const exits =
+    c.okExitCodes && c.okExitCodes.join(',') !== '0' ? ` (ok exit: ${c.okExitCodes.join(', ')})` : '';
+  return [
+    `$ ${c.argv.map(shellQuote).join(' ')}   # ${where}${exits}`,
+    ...(c.stdin ? ['stdin:', ...c.stdin.split('\n').map((l) => `  ${l}`)] : []),
+  ];
 }

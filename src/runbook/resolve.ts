@@ -8,7 +8,10 @@ import { toPostgresPlaceholders } from '../db/placeholders';
 import type { StatusReport } from '../status/inspect';
 import type {
   ActionTemplate,
+  CommandSpec,
   Plan,
+  ProbeTemplate,
+  ResolvedProbe,
   PlanStep,
   ResolvedAction,
   ResolvedValue,
@@ -56,7 +59,9 @@ export function validateRunbook(runbook: Runbook, nodeSets?: readonly string[]):
   const specs = (t: StepTemplate): TargetSpec[] =>
     t.action.kind === 'file-copy' || t.action.kind === 'dump-restore'
       ? [t.target, t.action.from]
-      : [t.target];
+      : t.action.kind === 'checklist'
+        ? [t.target, t.action.each]
+        : [t.target];
   for (const t of runbook.steps) {
     const at = `step ${t.id}`;
     if (!STEP_ID.test(t.id)) problems.push(`${at}: id must be a-z, 0-9 and single "-"`);
@@ -67,6 +72,14 @@ export function validateRunbook(runbook: Runbook, nodeSets?: readonly string[]):
       if (nodeSets && spec.kind !== 'target' && !nodeSets.includes(spec.kind))
         problems.push(`${at}: targets "${spec.kind}", which is not a node set of ${runbook.flavour}`);
     const a = t.action;
+    const sqlProbe =
+      (a.kind === 'wait-until' || a.kind === 'checklist') && a.probe.kind === 'sql' ? a.probe : null;
+    if (sqlProbe) {
+      const placeholders =
+        countChar(sqlProbe.sql, '?') - countChar(toPostgresPlaceholders(sqlProbe.sql), '?');
+      if (placeholders !== sqlProbe.params.length)
+        problems.push(`${at}: ${placeholders} placeholders but ${sqlProbe.params.length} params`);
+    }
     if (a.kind === 'sql' || a.kind === 'wait') {
       for (const [, name] of a.sql.matchAll(/\{\{([^}]*)\}\}/g)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name ?? '')) problems.push(`${at}: bad identifier {{${name}}}`);
@@ -228,7 +241,54 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
     case 'service':
     case 'drop-schema':
       return { ...a };
+    case 'command':
+      return { ...a, ...fillCommand(a, t, node, ctx) };
+    case 'wait-until':
+      return { ...a, probe: resolveProbe(a.probe, t, node, ctx) };
+    case 'checklist': {
+      const { each, title, probe, kind: _kind, ...timing } = a;
+      const items = expand(each, t, ctx).map((itemNode) => ({
+        id: itemNode,
+        title: `${title} on ${itemNode}`,
+        node: itemNode,
+        probe: resolveProbe(probe, t, itemNode, ctx),
+      }));
+      return { ...timing, kind: 'checklist', items };
+    }
   }
+}
+
+function resolveProbe(p: ProbeTemplate, t: StepTemplate, node: string, ctx: Context): ResolvedProbe {
+  if (p.kind === 'command') return { ...p, ...fillCommand(p, t, node, ctx) };
+  const engine = sqlEngine(ctx.sets.topology.nodes.find((n) => n.name === node)?.db?.engine ?? null, t, node);
+  return {
+    kind: 'sql',
+    sql: renderSql(engine, p.sql),
+    params: p.params.map((v) => resolveValue(v, t, node, ctx)),
+  };
+}
+
+/**
+ * `${name}` in argv and stdin, from the flavour's values for this node (topology settings, the
+ * proposal): the plan shows the exact command, and its hash covers it. An unknown name is a runbook bug.
+ */
+function fillCommand(
+  c: CommandSpec,
+  t: StepTemplate,
+  node: string,
+  ctx: Context,
+): Pick<CommandSpec, 'argv' | 'stdin'> {
+  const values = ctx.flavour.argValues?.(node, ctx.sets) ?? {};
+  const fill = (text: string) =>
+    text.replace(/\$\{([a-zA-Z0-9_.-]+)\}/g, (_, name: string) =>
+      Object.hasOwn(values, name)
+        ? values[name]!
+        : fail(
+            'bad-runbook',
+            `step ${t.id} on ${node}: no value for \${${name}} (known: ${Object.keys(values).join(', ') || 'none'})`,
+          ),
+    );
+  return { argv: c.argv.map(fill), ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
 }
 
 function resolveValue(v: ValueTemplate, t: StepTemplate, node: string, ctx: Context): ResolvedValue {

@@ -91,6 +91,27 @@ export async function executeWaitAction(
   }
 }
 
+/**
+ * One look at a wait-until or checklist probe: null problem when `until` holds. A failed bind is
+ * a problem; a database that cannot answer throws DbError (the caller counts it unknown).
+ */
+export async function executeSqlProbe(
+  db: Db,
+  probe: { sql: string; params: ResolvedValue[] },
+  until: Check,
+  captured: CaptureLookup,
+): Promise<{ result: StepResult; problem: string | null }> {
+  const params = bind(probe.params, captured);
+  if ('error' in params) return { result: { ...emptyResult(), error: params.error }, problem: params.error };
+  const result = await db.query(probe.sql, params.values);
+  const problem = checkProblem(until, probe.sql, result);
+  const rows = result.rows.slice(0, MAX_RESULT_ROWS).map(jsonSafeRow);
+  return {
+    result: { ...emptyResult(), ok: problem === null, rows, rowCount: result.rows.length, error: problem },
+    problem,
+  };
+}
+
 /** The engine's own test step: sleeps, succeeds. */
 export async function executeNoop(step: PlanStep, signal?: AbortSignal): Promise<StepResult> {
   const action = step.action;
@@ -180,9 +201,22 @@ function checkProblem(check: Check, sql: string, result: QueryResult): string | 
       if (check.max !== undefined && n > check.max) return `expected at most ${plural(check.max)}, got ${n}`;
       return null;
     }
+    case 'column-true': {
+      const row = result.rows[0];
+      const value = row ? columnOf(row, check.column) : undefined;
+      if (value === true || value === 't' || value === 1 || value === '1') return null;
+      return row ? `${check.column} is ${value === undefined ? 'missing' : asText(value)}` : 'no row';
+    }
     case 'exit-code':
-      throw new Error('an exit-code check does not apply to SQL');
+    case 'output-equals':
+      throw new Error(`a ${check.kind} check does not apply to SQL`);
   }
+}
+
+function columnOf(row: Row, column: string): unknown {
+  if (Object.hasOwn(row, column)) return row[column];
+  const key = Object.keys(row).find((k) => k.toLowerCase() === column.toLowerCase());
+  return key === undefined ? undefined : row[key];
 }
 
 /** "Updated 1 rows" in the seed's words: say what the statement did. */

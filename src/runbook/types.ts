@@ -40,7 +40,54 @@ export type ActionTemplate =
   | { kind: 'service'; operation: 'stop' | 'start' | 'status' }
   | { kind: 'file-copy'; from: TargetSpec; file: 'rijndael-key' }
   | { kind: 'dump-restore'; from: TargetSpec }
-  | { kind: 'drop-schema' };
+  | { kind: 'drop-schema' }
+  | ({ kind: 'command' } & CommandSpec)
+  | { kind: 'wait-until'; probe: ProbeTemplate; until: Check; intervalMs: number; timeoutMs: number }
+  | {
+      kind: 'checklist';
+      /** One item per node of this set (e.g. every standby), each probed the same way. */
+      each: TargetSpec;
+      title: string;
+      probe: ProbeTemplate;
+      until: Check;
+      intervalMs: number;
+      timeoutMs: number;
+    };
+
+/**
+ * A program run as argv, on the step node's host over SSH ('host') or on the bot's own host
+ * ('local', e.g. a fence command). Elements may hold `${name}` placeholders filled at plan time
+ * from the topology by the flavour (Flavour.argValues): a data directory, a conninfo. Nothing a
+ * user typed ever reaches it, and every element is quoted before any shell sees it.
+ */
+export interface CommandSpec {
+  argv: string[];
+  where: 'host' | 'local';
+  /** Bytes for the program's stdin (e.g. psql reading SQL with :'var' literals). */
+  stdin?: string;
+  timeoutMs: number;
+  /** Exit codes that mean success (default [0]). */
+  okExitCodes?: number[];
+  /** Values taken from stdout: the first group of a regex, or a dotted path into JSON output. */
+  outputs?: OutputCapture[];
+}
+
+export type OutputCapture = { name: string; pattern: string } | { name: string; json: string };
+
+/** What a wait or checklist looks at each time: SQL on a node, or a command on its host. */
+export type ProbeTemplate =
+  { kind: 'sql'; sql: string; params: ValueTemplate[] } | ({ kind: 'command' } & CommandSpec);
+
+export type ResolvedProbe =
+  { kind: 'sql'; sql: string; params: ResolvedValue[] } | ({ kind: 'command' } & CommandSpec);
+
+/** One item of a checklist after resolution: its node and what is probed there. */
+export interface ChecklistItem {
+  id: string;
+  title: string;
+  node: string;
+  probe: ResolvedProbe;
+}
 
 export type ResolvedAction =
   | { kind: 'sql'; sql: string; params: ResolvedValue[] }
@@ -56,12 +103,19 @@ export type ResolvedAction =
   | { kind: 'service'; operation: 'stop' | 'start' | 'status' }
   | { kind: 'file-copy'; from: string; file: 'rijndael-key' }
   | { kind: 'dump-restore'; from: string }
-  | { kind: 'drop-schema' };
+  | { kind: 'drop-schema' }
+  | ({ kind: 'command' } & CommandSpec)
+  | { kind: 'wait-until'; probe: ResolvedProbe; until: Check; intervalMs: number; timeoutMs: number }
+  | { kind: 'checklist'; items: ChecklistItem[]; until: Check; intervalMs: number; timeoutMs: number };
 
 export type Check =
   | { kind: 'affected-rows'; equals: number }
   | { kind: 'row-count'; min?: number; max?: number }
-  | { kind: 'exit-code'; equals: number };
+  | { kind: 'exit-code'; equals: number }
+  /** The first row's column is true (SQL boolean, 't', 1). */
+  | { kind: 'column-true'; column: string }
+  /** A captured output equals a value (commands). */
+  | { kind: 'output-equals'; name: string; value: string };
 
 /** Take `column` of the first result row into the run under `name` (e.g. sequenceno, idtag). */
 export interface Capture {
@@ -153,4 +207,19 @@ export interface StepResult {
   captured: Record<string, string>;
   error: string | null;
   note: string | null;
+  /** A wait or checklist that does not hold yet: the step goes back to pending and is checked again later. */
+  waiting?: boolean;
+  /** Each checklist item as last seen. */
+  checklist?: ChecklistItemResult[];
+}
+
+/** unknown: its probe could not be read (node or host down); it blocks like pending, and says so. */
+export type ChecklistItemState = 'done' | 'pending' | 'unknown';
+
+export interface ChecklistItemResult {
+  id: string;
+  title: string;
+  node: string;
+  state: ChecklistItemState;
+  detail: string;
 }

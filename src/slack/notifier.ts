@@ -68,6 +68,14 @@ export class SlackNotifier implements Notifier {
       }
       case 'step-started':
         return this.updateParent(event.run);
+      case 'step-waiting': {
+        // Said once in the thread; later checks show only in the parent's step list.
+        if (!event.first) return this.updateParent(event.run);
+        const plan = await this.deps.ledger.getPlan(event.run.id);
+        const step = plan?.steps.find((s) => s.id === event.stepId);
+        if (step) await reply(stepResultReply(step, event.result));
+        return this.updateParent(event.run);
+      }
       case 'step-result': {
         const plan = await this.deps.ledger.getPlan(event.run.id);
         const step = plan?.steps.find((s) => s.id === event.stepId);

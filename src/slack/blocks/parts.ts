@@ -1,5 +1,5 @@
-import { describeCheck, describeValue } from '../../render/plan-text';
-import type { Capture, PlanStep, ResolvedAction, ResolvedValue, Risk } from '../../runbook/types';
+import { actionLines, describeCheck } from '../../render/plan-text';
+import type { Capture, PlanStep, ResolvedAction, Risk } from '../../runbook/types';
 import { codeBlock, escapeMrkdwn } from './limits';
 
 /** Pieces shared by the plan, run and approval messages. Every function returns mrkdwn-safe text. */
@@ -30,27 +30,7 @@ export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' :
 
 /** What a step executes, as the terminal plan shows it (raw text: put it in a codeBlock). */
 export function actionText(action: ResolvedAction): string {
-  const params = (values: ResolvedValue[]) => values.map((v, i) => `  $${i + 1} = ${describeValue(v)}`);
-  switch (action.kind) {
-    case 'sql':
-      return [action.sql, ...params(action.params)].join('\n');
-    case 'wait':
-      return [
-        `-- wait until ${describeCheck(action.until)}, polling every ${action.intervalMs} ms for up to ${action.timeoutMs} ms`,
-        action.sql,
-        ...params(action.params),
-      ].join('\n');
-    case 'noop':
-      return action.sleepMs > 0 ? `no-op (sleep ${action.sleepMs} ms)` : 'no-op';
-    case 'service':
-      return `service ${action.operation}`;
-    case 'file-copy':
-      return `copy the ${action.file} file from ${action.from}`;
-    case 'dump-restore':
-      return `dump ${action.from} and restore it here`;
-    case 'drop-schema':
-      return 'drop the whole database schema';
-  }
+  return actionLines(action).join('\n');
 }
 
 export function capturesText(captures: Capture[]): string {

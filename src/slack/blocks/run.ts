@@ -104,21 +104,38 @@ function stepLine(step: PlanStep, record: StepRecord | undefined, state: StepSta
 
 /** A thread reply per step: what ran, exactly, and what came back. */
 export function stepResultReply(step: PlanStep, result: StepResult): SlackMessage {
+  const icon = result.ok ? ':white_check_mark:' : result.waiting ? ':hourglass_flowing_sand:' : ':x:';
   const body: KnownBlock[] = [
-    section(
-      `${result.ok ? ':white_check_mark:' : ':x:'} ${stepHeading(step)}\n${escapeMrkdwn(truncateText(step.title, 300))}`,
-    ),
+    section(`${icon} ${stepHeading(step)}\n${escapeMrkdwn(truncateText(step.title, 300))}`),
     section(codeBlock(actionText(step.action), 2000)),
     section(codeBlock(summaryTable(step, result), 1500)),
   ];
   const rows = rowsTable(result);
   if (rows) body.push(rows);
-  if (result.error) body.push(section(`:x: *Error:* ${escapeMrkdwn(truncateText(result.error, 1500))}`));
+  if (result.checklist)
+    body.push(
+      ...lineSections(
+        result.checklist.map(
+          (c) =>
+            `${c.state === 'done' ? ':white_check_mark:' : c.state === 'unknown' ? ':grey_question:' : ':hourglass:'} ${escapeMrkdwn(c.title)}: ${escapeMrkdwn(truncateText(c.detail, 200, '…'))}`,
+        ),
+        2500,
+        (n) => `… ${n} more items`,
+      ),
+    );
+  if (result.error && result.waiting)
+    body.push(
+      section(`:hourglass_flowing_sand: *Not yet:* ${escapeMrkdwn(truncateText(result.error, 1500))}`),
+    );
+  else if (result.error) body.push(section(`:x: *Error:* ${escapeMrkdwn(truncateText(result.error, 1500))}`));
   if (result.stdoutTail) body.push(section(`*stdout (tail)*\n${codeBlock(result.stdoutTail, 1500)}`));
   if (result.stderrTail) body.push(section(`*stderr (tail)*\n${codeBlock(result.stderrTail, 1500)}`));
   if (result.note) body.push(context(escapeMrkdwn(truncateText(result.note, 1000))));
 
-  const fallback = `${result.ok ? '✓' : '✗'} ${step.id} on ${step.node}: ${result.ok ? 'ok' : `FAILED${result.error ? `: ${result.error}` : ''}`}`;
+  const outcome = result.ok
+    ? 'ok'
+    : `${result.waiting ? 'waiting' : 'FAILED'}${result.error ? `: ${result.error}` : ''}`;
+  const fallback = `${result.ok ? '✓' : result.waiting ? '…' : '✗'} ${step.id} on ${step.node}: ${outcome}`;
   return composeMessage(
     escapeMrkdwn(truncateText(fallback, 500, '…')),
     body,

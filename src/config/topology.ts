@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Argv } from './argv';
+import { PostgresNodeSettings, PostgresTopologySettings } from '../flavours/postgres-streaming/config';
 
 /** Names end up in Slack, job ids, database names and log lines: keep them boring. */
 export const SafeName = z
@@ -82,6 +83,7 @@ export const NodeConfig = z
     service: ServiceConfig.optional(),
     /** <CoreMediaHome>: the Rijndael key lives in etc/keys/<database>.<user>.rijndael below it. */
     coremediaHome: z.string().startsWith('/', 'must be an absolute path').optional(),
+    postgres: PostgresNodeSettings.optional(),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
@@ -168,6 +170,7 @@ export const Topology = z
     flavour: Flavour,
     master: SafeName,
     nodes: z.array(NodeConfig).min(1),
+    postgres: PostgresTopologySettings.optional(),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
     // Every topology is watched unless it says `monitor: { enabled: false }` (or has no channel).

@@ -9,7 +9,10 @@ export const PostgresNodeSettings = z
     /** Directory of pg_ctl, pg_rewind, pg_basebackup, pg_controldata on the host. */
     binDir: z.string().startsWith('/', 'must be an absolute path').default('/usr/lib/postgresql/15/bin'),
     /** Data center name: candidates in `preferDataCenters` order win ties (seed 003: promote in the other DC). */
-    dataCenter: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/).default('default'),
+    dataCenter: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/)
+      .default('default'),
     /** Higher wins a tie; 0 = never promote (repmgr's meaning). */
     priority: z.number().int().min(0).max(1000).default(100),
     /** Receives base backups only ("backup" nodes of seed 003): never a candidate without an allow-data-loss gate. */
@@ -39,7 +42,11 @@ export const PostgresTopologySettings = z
     /** Tie-break order of data centers for the candidate. */
     preferDataCenters: z.array(z.string()).default([]),
     /** Loss above this (bytes) needs the allow-data-loss gate even when every standby answered. */
-    maxLagBytes: z.number().int().nonnegative().default(1024 * 1024),
+    maxLagBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1024 * 1024),
     /** Run on the bot host to fence an old primary whose host cannot be reached (e.g. a STONITH call). */
     fenceCommand: Argv.optional(),
     /** Link rate between data centers in bytes/s, keyed "from->to", for the WAN transfer estimate. */

@@ -263,8 +263,14 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
       standbys.map(async (s) => {
         await runAsPgUser(
           'pg_basebackup',
-          ['-h', '127.0.0.1', '-p', String(primary.port), '-U', user, '-D', s.dataDir]
-            .concat(['-R', '-X', 'stream', '-c', 'fast', '--no-sync']),
+          ['-h', '127.0.0.1', '-p', String(primary.port), '-U', user, '-D', s.dataDir].concat([
+            '-R',
+            '-X',
+            'stream',
+            '-c',
+            'fast',
+            '--no-sync',
+          ]),
           { cwd: root, timeoutMs: 120_000 },
         );
         appendConf(s.dataDir, {

@@ -218,6 +218,29 @@ it('replay paused with WAL received but not replayed: the failover is refused', 
   ]);
 });
 
+it('wrong candidate caught before promoting: the only eligible standby is behind a priority-0 one', async () => {
+  const c = await started();
+  await c.cutStreaming('pg2');
+  await inspectUntil(pgTopology(c), (x) => node(x, 'pg2').streaming === false);
+  await writeRows(c, 5000); // pg3 streams these; pg2 only gets what reaches the archive
+  const [{ lsn } = {}] = await c.psql(c.primary, 'SELECT pg_current_wal_lsn()::text AS lsn');
+  for (let i = 0; i < 100; i++) {
+    const [row] = await c.psql('pg3', 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS got', [lsn]);
+    if (row?.got === true) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await c.crash('pg1');
+  const r = await inspect(pgTopology(c, { sshd, nodes: { pg3: { priority: 0 } } }));
+
+  expect(r.proposal.candidate).toBe('pg2');
+  expect(codes(r)).toContain('standby-ahead');
+  const ahead = r.proposal.aheadOfCandidate.find((a) => a.node === 'pg3');
+  expect(ahead?.bytes).toBeGreaterThan(0);
+  expect(r.proposal.allowDataLoss).toMatchObject({ required: true, bytesAtRisk: expect.any(Number) });
+  expect(r.proposal.allowDataLoss.bytesAtRisk).toBeGreaterThanOrEqual(ahead?.bytes ?? 0);
+  expect(r.proposal.verdicts.pg3).toMatch(/^priority 0, never promoted: ahead of the candidate by \d+ bytes/);
+});
+
 it('old primary returns after a promotion: two primaries on different timelines, refused', async () => {
   const c = await started();
   await writeRows(c, 100);

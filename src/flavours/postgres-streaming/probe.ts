@@ -177,6 +177,8 @@ export async function inspectPostgres(
 ): Promise<PostgresReport> {
   const started = performance.now();
   const probedAt = new Date().toISOString();
+  // Listed alongside the node probes, so the whole inspection stays within one probe timeout.
+  const archive = archiveEvidence(topology, fleet);
   const nodes = await Promise.all(
     topology.nodes.map((n) => probePostgresNode(n, fleet, topology.probe.timeoutMs)),
   );
@@ -188,9 +190,9 @@ export async function inspectPostgres(
       // Negative: the standby is past the primary it is compared with (a fork, or the wrong primary).
       n.lagBytes = lsnDiff(parseLsn(primary.currentLsn), parseLsn(n.position));
 
-  const evidence = primary
-    ? null
-    : greater(options.lastPrimaryLsn ?? null, await archiveEvidence(topology, fleet));
+  // Awaited even when unused: nothing may still run on the fleet's connections after we return.
+  const archived = await archive;
+  const evidence = primary ? null : greater(options.lastPrimaryLsn ?? null, archived);
   const settings = topology.postgres ?? PostgresTopologySettings.parse({});
   const proposal = proposeFailover({
     nodes,

@@ -68,7 +68,13 @@ process.once('exit', () => {
   for (const cluster of live)
     for (const node of cluster.nodes) {
       try {
-        execFileSync(join(PG_BIN, 'pg_ctl'), ['stop', '-m', 'immediate', '-D', node.dataDir], {
+        // A hung (SIGSTOPped) server would not even act on the immediate stop.
+        cluster.resume(node);
+      } catch {
+        // not running, or not hung
+      }
+      try {
+        execFileSync(join(PG_BIN, 'pg_ctl'), ['stop', '-m', 'immediate', '-t', '10', '-D', node.dataDir], {
           stdio: 'ignore',
           ...(sshUser().dedicated ? { uid: sshUser().uid, gid: sshUser().gid } : {}),
         });
@@ -76,6 +82,7 @@ process.once('exit', () => {
         // not running
       }
     }
+  for (const cluster of live) rmSync(cluster.root, { recursive: true, force: true });
 });
 
 const confLine = (key: string, value: string | number) =>

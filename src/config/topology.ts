@@ -172,6 +172,7 @@ export const Topology = z
     /** The node that is master (primary) by configuration; flavours that find it by probing may omit it. */
     master: SafeName.optional(),
     nodes: z.array(NodeConfig).min(1),
+    postgres: PostgresTopologySettings.optional(),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
     // Every topology is watched unless it says `monitor: { enabled: false }` (or has no channel).

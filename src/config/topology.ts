@@ -182,7 +182,6 @@ export const Topology = z
       refreshMs: 60_000,
       thresholds: DEFAULT_THRESHOLDS,
     }),
-    postgres: PostgresTopologySettings.optional(),
   })
   .strict();
 export type Topology = z.infer<typeof Topology>;

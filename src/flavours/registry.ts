@@ -1,5 +1,6 @@
 import type { FlavourName } from '../config/topology';
 import { coremedia } from './coremedia';
+import { postgresStreaming } from './postgres-streaming';
 import type { Flavour, StatusReport } from './types';
 
 /**
@@ -8,6 +9,7 @@ import type { Flavour, StatusReport } from './types';
  */
 export const FLAVOURS: Partial<Record<FlavourName, Flavour>> = {
   coremedia: erase(coremedia),
+  'postgres-streaming': erase(postgresStreaming),
 };
 
 /** Each flavour is typed by its own report; callers get it by the report's flavour name, so they match. */

@@ -6,6 +6,12 @@ export const ConditionKind = z.enum([
   'unreachable',
   'sequence-rollback',
   'dedicated-changed',
+  // postgres-streaming
+  'two-primaries',
+  'not-streaming',
+  'archiver-failing',
+  'lag',
+  'no-warm-spare',
 ]);
 export type ConditionKind = z.infer<typeof ConditionKind>;
 

@@ -162,7 +162,7 @@ export function resolvePlan(
       steps.push({
         id: `${t.id}--${node}`,
         templateId: t.id,
-        title: t.title,
+        title: t.title.includes('${') ? fillText(t.title, t, node, ctx) : t.title,
         node,
         engine,
         risk: t.risk,
@@ -289,6 +289,11 @@ function fillCommand(
           ),
     );
   return { argv: c.argv.map(fill), ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+}
+
+/** A step title with `${name}` values (e.g. the bytes at risk an approval accepts). */
+function fillText(text: string, t: StepTemplate, node: string, ctx: Context): string {
+  return fillCommand({ argv: [text], where: 'host', timeoutMs: 1 }, t, node, ctx).argv[0]!;
 }
 
 function resolveValue(v: ValueTemplate, t: StepTemplate, node: string, ctx: Context): ResolvedValue {

@@ -1,12 +1,9 @@
-import type { ActionsBlock, KnownBlock } from '@slack/types';
+import type { KnownBlock } from '@slack/types';
 import type { NodeReport } from './report';
 import { STATUS_COLUMNS, statusRow } from './status-text';
 import { alignedTable } from '../../render/table';
 import type { CoremediaReport as StatusReport } from './report';
-import { ACTION } from '../../slack/constants';
 import {
-  actions,
-  button,
   codeSections,
   composeMessage,
   context,
@@ -17,13 +14,12 @@ import {
   truncateText,
 } from '../../slack/blocks/limits';
 import { inline, plural } from '../../slack/blocks/parts';
-import type { PlanButtonValue, SlackMessage } from '../../slack/blocks/types';
+import type { SlackMessage } from '../../slack/blocks/types';
+import { statusButtons } from '../../slack/blocks/status-buttons';
 
 const dash = '—';
 /** Characters each part may take, so that a 200-node fleet still leaves room for the rest. */
 const BUDGET = { table: 4200, unknown: 1200, verdicts: 2400, warnings: 1400 };
-/** Plan buttons each need their own actions block (one action_id per block), so keep them few. */
-const MAX_PLAN_BUTTONS = 8;
 
 /** `/recover status`: the terminal's table, proposal, verdicts and warnings, plus Refresh and Plan buttons. */
 export function statusMessage(report: StatusReport, runbooks: string[]): SlackMessage {
@@ -96,7 +92,7 @@ export function statusMessage(report: StatusReport, runbooks: string[]): SlackMe
     escapeMrkdwn(fallback),
     body,
     (n) => `${plural(n, 'more part')} of this status not shown — run ${term} ${forAll}`,
-    buttons(report.topology, runbooks),
+    statusButtons(report.topology, runbooks),
   );
 }
 
@@ -135,30 +131,4 @@ function proposalLine(r: StatusReport): string {
     `*Dedicated sequence number:* ${r.dedicatedSequence}${tie}; *dedicated slave:* ${slave}`,
     1000,
   );
-}
-
-function buttons(topology: string, runbooks: string[]): (KnownBlock | null)[] {
-  const plan = (runbook: string) =>
-    button({
-      text: `Plan ${runbook}`,
-      actionId: ACTION.showPlan,
-      value: { topology, runbook, target: null } satisfies PlanButtonValue,
-    });
-  const shown = runbooks.slice(0, MAX_PLAN_BUTTONS);
-  const first = shown[0];
-  const rows: (ActionsBlock | null)[] = [
-    actions([
-      button({ text: 'Refresh', actionId: ACTION.refreshStatus, value: { topology } }),
-      first === undefined ? null : plan(first),
-    ]),
-    ...shown.slice(1).map((r) => actions([plan(r)])),
-  ];
-  const more = runbooks.length - shown.length;
-  const note =
-    more > 0
-      ? context(
-          `… ${plural(more, 'more runbook')}: ${inline(`/recover plan ${topology} RUNBOOK`)} (${escapeMrkdwn(truncateText(runbooks.slice(shown.length).join(', '), 500, '…'))})`,
-        )
-      : null;
-  return [...rows, note];
 }

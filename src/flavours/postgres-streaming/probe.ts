@@ -88,7 +88,7 @@ function emptyStatus(node: NodeConfig, service: ServiceProbe | null): PostgresNo
   return {
     name: node.name,
     role: 'unknown',
-    engine: node.db.engine,
+    engine: node.db?.engine ?? null,
     reachable: false,
     error: null,
     latencyMs: null,
@@ -123,8 +123,8 @@ function upstreamOf(status: PostgresNodeStatus, topology: Topology): string | nu
   if (!host) return null;
   const match = topology.nodes.find((n) => {
     const own = parseConninfo(n.postgres?.conninfo);
-    const nHost = own.host ?? own.hostaddr ?? n.db.host;
-    const nPort = own.port ? Number(own.port) : n.db.port;
+    const nHost = own.host ?? own.hostaddr ?? n.db?.host;
+    const nPort = own.port ? Number(own.port) : n.db?.port;
     return n.name !== status.name && nHost === host && nPort === port;
   });
   return match?.name ?? null;
@@ -198,7 +198,7 @@ export async function inspectPostgres(
     nodes,
     settings,
     nodeSettings: Object.fromEntries(topology.nodes.map((n) => [n.name, n.postgres])),
-    configuredPrimary: topology.master,
+    configuredPrimary: topology.master ?? null,
     primaryLsn: evidence,
     allowDataLoss: options.allowDataLoss ?? false,
   });

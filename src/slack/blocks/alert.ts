@@ -84,6 +84,16 @@ function clearedText(a: AlertView): string {
       return `${d.node}'s sequence is back at its old number, or a Recover run explained the change`;
     case 'dedicated-changed':
       return 'the dedicated slave is as accepted again';
+    case 'two-primaries':
+      return 'only one node answers as primary again';
+    case 'not-streaming':
+      return `${d.node} streams again`;
+    case 'archiver-failing':
+      return `${d.node} archives WAL again`;
+    case 'lag':
+      return `${d.node} has caught up (lag under the threshold)`;
+    case 'no-warm-spare':
+      return 'a standby streams from the primary again';
   }
 }
 

@@ -1,0 +1,74 @@
+import type { Topology } from '../../config/topology';
+import type { Flavour, TopologyProblem } from '../types';
+import { pgBasis, pgDrift } from './basis';
+import { evaluatePostgres } from './monitor';
+import {
+  POSTGRES_NODE_SETS,
+  postgresArgValues,
+  postgresCheckTarget,
+  postgresEmptySetReason,
+  postgresNodeSet,
+} from './node-sets';
+import { inspectPostgres } from './probe';
+import type { PostgresReport } from './report';
+import { postgresFailover } from './runbooks/failover';
+import { postgresRebuildStandby } from './runbooks/rebuild-standby';
+import { pgStatusMessage } from './status-blocks';
+import { pgProposalLine, renderPgStatusText } from './status-text';
+
+/** Every node is probed over SQL on PostgreSQL and says where its cluster lives. */
+function checkTopology(topology: Topology): TopologyProblem[] {
+  return topology.nodes.flatMap((n, i): TopologyProblem[] => {
+    const problems: TopologyProblem[] = [];
+    if (!n.db)
+      problems.push({
+        path: ['nodes', i, 'db'],
+        message: 'missing: every postgres-streaming node is probed over SQL',
+      });
+    else if (n.db.engine !== 'postgres')
+      problems.push({
+        path: ['nodes', i, 'db', 'engine'],
+        message: 'must be postgres in a postgres-streaming topology',
+      });
+    if (!n.postgres)
+      problems.push({
+        path: ['nodes', i, 'postgres'],
+        message: 'missing: dataDir and conninfo of this node (see README: PostgreSQL streaming)',
+      });
+    return problems;
+  });
+}
+
+/** PostgreSQL streaming replication (seed 003): failover, rebuild a standby. */
+export const postgresStreaming: Flavour<PostgresReport> = {
+  name: 'postgres-streaming',
+  title: 'PostgreSQL streaming replication',
+  checkTopology,
+  inspect: (topology, fleet) => inspectPostgres(topology, fleet),
+  runbooks: [postgresFailover, postgresRebuildStandby],
+  nodeSets: POSTGRES_NODE_SETS,
+  nodeSet: postgresNodeSet,
+  emptySetReason: postgresEmptySetReason,
+  checkTarget: postgresCheckTarget,
+  argValues: postgresArgValues,
+  planBasis: pgBasis,
+  drift: pgDrift,
+  followUp: (basis) => basis.followUp,
+  monitor: evaluatePostgres,
+  render: {
+    statusText: renderPgStatusText,
+    statusMessage: pgStatusMessage,
+    basisLines: (basis) => [basis.summary],
+    proposalLine: pgProposalLine,
+  },
+  toJson: (r) => ({
+    topology: r.topology,
+    flavour: r.flavour,
+    probedAt: r.probedAt,
+    durationMs: r.durationMs,
+    nodes: r.nodes,
+    proposal: r.proposal,
+    warnings: r.warnings,
+    unknown: r.unknown,
+  }),
+};

@@ -1,0 +1,35 @@
+import type { Runbook } from '../../../runbook/types';
+import { isTrue, on, rebuildSteps } from './steps';
+
+/**
+ * Rebuild a standby (or an old primary) from the current primary: pg_rewind when its history
+ * allows, else a fresh pg_basebackup -R (seed 003 A.1.5/A.1.6 "slave bootstrap"); then it must
+ * stream. The old primary of a failover rejoins only this way, never as a primary.
+ */
+export const postgresRebuildStandby: Runbook = {
+  name: 'postgres-rebuild-standby',
+  flavour: 'postgres-streaming',
+  title: 'Rebuild a standby from the primary',
+  source: '003_7036779b36b4e546.txt (A.3.5, A.3.6)',
+  target: 'any',
+  steps: [
+    ...rebuildSteps('target', 'rewind-or-clone'),
+    {
+      id: 'streaming',
+      title: 'Wait until the rebuilt standby streams from the primary',
+      target: on('target'),
+      action: {
+        kind: 'wait-until',
+        probe: {
+          kind: 'sql',
+          sql: "SELECT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS ok",
+          params: [],
+        },
+        until: isTrue(),
+        intervalMs: 300,
+        timeoutMs: 600_000,
+      },
+      risk: 'read',
+    },
+  ],
+};

@@ -1,0 +1,211 @@
+import type { Check, StepTemplate, TargetSpec } from '../../../runbook/types';
+
+const on = (kind: string): TargetSpec => ({ kind });
+const isTrue = (column = 'ok'): Check => ({ kind: 'column-true', column });
+
+/** psql on the node's own host, reading SQL from stdin so that :'name' quotes values as literals. */
+export function psqlOnNode(stdin: string, vars: Record<string, string>) {
+  return {
+    kind: 'command' as const,
+    argv: [
+      '${node.binDir}/psql',
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      ...Object.entries(vars).flatMap(([k, v]) => ['-v', `${k}=${v}`]),
+      '-h',
+      '${node.host}',
+      '-p',
+      '${node.port}',
+      '-U',
+      '${node.user}',
+      '-d',
+      '${node.database}',
+    ],
+    where: 'host' as const,
+    stdin,
+    timeoutMs: 30_000,
+  };
+}
+
+/** Repoint a standby at the new primary: primary_conninfo is reloadable since PostgreSQL 13. */
+export function repointStep(target: string): StepTemplate {
+  return {
+    id: 'repoint',
+    title: 'Point the standby at the new primary (primary_conninfo, reload)',
+    target: on(target),
+    action: psqlOnNode("ALTER SYSTEM SET primary_conninfo = :'conninfo';\nSELECT pg_reload_conf();\n", {
+      conninfo: '${candidate.conninfo}',
+    }),
+    risk: 'write',
+    independent: true,
+  };
+}
+
+/**
+ * pg_rewind, or a fresh pg_basebackup when it cannot rewind. Static script, values as positional
+ * arguments: nothing from the topology is ever parsed by the shell. Prints which way it went.
+ */
+const REWIND_OR_CLONE = [
+  'bin=$1; dir=$2; server=$3; rate=$4; mode=$5',
+  'case "$dir" in /?*) ;; *) echo "refusing: bad data directory" >&2; exit 2;; esac',
+  'if [ "$mode" != clone ] && "$bin/pg_rewind" --target-pgdata="$dir" --source-server="$server" -R; then echo "rebuilt-by: pg_rewind"; exit 0; fi',
+  '[ "$mode" = rewind ] && exit 1',
+  'echo "pg_rewind cannot rewind $dir: cloning it with pg_basebackup" >&2',
+  'find "$dir" -mindepth 1 -delete || exit 1',
+  '"$bin/pg_basebackup" -D "$dir" -d "$server" -R -X stream -c fast ${rate:+--max-rate=$rate} || exit 1',
+  'echo "rebuilt-by: pg_basebackup"',
+].join('\n');
+
+/**
+ * Stop, rewind (or clone), re-apply the node's own settings (pg_rewind and pg_basebackup copy
+ * postgresql.conf from the source: port and cluster_name would be the source's), start.
+ */
+export function rebuildSteps(target: string, mode: 'rewind' | 'rewind-or-clone'): StepTemplate[] {
+  return [
+    {
+      id: 'stop-for-rebuild',
+      title: 'Stop the node to rebuild it',
+      target: on(target),
+      action: { kind: 'service', operation: 'stop' },
+      risk: 'destructive',
+      gate: 'rebuild',
+      independent: true,
+    },
+    {
+      id: 'rewind',
+      title:
+        mode === 'rewind'
+          ? 'pg_rewind from the new primary (discards WAL past the fork point)'
+          : 'pg_rewind from the primary, or pg_basebackup when it cannot rewind',
+      target: on(target),
+      action: {
+        kind: 'command',
+        argv: [
+          'sh',
+          '-c',
+          REWIND_OR_CLONE,
+          'rebuild',
+          '${node.binDir}',
+          '${node.dataDir}',
+          '${source.server}',
+          '${maxRate}',
+          mode === 'rewind' ? 'rewind' : 'any',
+        ],
+        where: 'host',
+        timeoutMs: 6 * 3600_000,
+        outputs: [{ name: 'rebuiltBy', pattern: 'rebuilt-by: (\\S+)' }],
+      },
+      risk: 'destructive',
+      gate: 'rebuild',
+      independent: true,
+    },
+    {
+      id: 'local-settings',
+      title: "Re-apply the node's own settings (port, cluster_name, …) after the copy",
+      target: on(target),
+      action: {
+        kind: 'command',
+        argv: [
+          'sh',
+          '-c',
+          'printf "%s\\n" "$1" >> "$0"',
+          '${node.dataDir}/postgresql.conf',
+          '${node.localSettings}',
+        ],
+        where: 'host',
+        timeoutMs: 30_000,
+      },
+      risk: 'write',
+      independent: true,
+    },
+    {
+      id: 'start-rebuilt',
+      title: 'Start the node as a standby',
+      target: on(target),
+      action: { kind: 'service', operation: 'start' },
+      risk: 'write',
+      independent: true,
+    },
+  ];
+}
+
+/** Every other standby streams from the new primary on its timeline. */
+export function followingChecklist(timelineStep: string | null): StepTemplate {
+  return {
+    id: 'standbys-following',
+    title: 'Every other standby streams from the new primary',
+    target: on('candidate'),
+    action: {
+      kind: 'checklist',
+      each: on('other-standbys'),
+      title: 'streaming from the new primary',
+      probe: timelineStep
+        ? {
+            kind: 'sql',
+            sql: "SELECT count(*) = 1 AS ok FROM pg_stat_wal_receiver WHERE status = 'streaming' AND received_tli = ?::int",
+            params: [{ capture: 'timeline', step: timelineStep, node: 'single' }],
+          }
+        : {
+            kind: 'sql',
+            sql: "SELECT count(*) = 1 AS ok FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+            params: [],
+          },
+      until: isTrue(),
+      intervalMs: 500,
+      timeoutMs: 300_000,
+    },
+    risk: 'read',
+  };
+}
+
+/** A row written on the primary and seen on every standby: replication works end to end. */
+export function canarySteps(): StepTemplate[] {
+  return [
+    {
+      id: 'canary-table',
+      title: 'Make sure the canary table exists',
+      target: on('candidate'),
+      action: {
+        kind: 'sql',
+        sql: 'CREATE TABLE IF NOT EXISTS recover_canary (token text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())',
+        params: [],
+      },
+      risk: 'write',
+    },
+    {
+      id: 'canary-write',
+      title: 'Write a canary row on the new primary',
+      target: on('candidate'),
+      action: {
+        kind: 'sql',
+        sql: 'INSERT INTO recover_canary (token) VALUES (md5(random()::text || clock_timestamp()::text)) RETURNING token',
+        params: [],
+      },
+      captures: [{ name: 'token', column: 'token' }],
+      risk: 'write',
+    },
+    {
+      id: 'canary-seen',
+      title: 'The canary row is visible on every standby',
+      target: on('candidate'),
+      action: {
+        kind: 'checklist',
+        each: on('other-standbys'),
+        title: 'canary visible',
+        probe: {
+          kind: 'sql',
+          sql: 'SELECT count(*) = 1 AS ok FROM recover_canary WHERE token = ?',
+          params: [{ capture: 'token', step: 'canary-write', node: 'single' }],
+        },
+        until: isTrue(),
+        intervalMs: 300,
+        timeoutMs: 120_000,
+      },
+      risk: 'read',
+    },
+  ];
+}
+
+export { on, isTrue };

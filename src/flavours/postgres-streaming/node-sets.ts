@@ -148,6 +148,9 @@ export function postgresArgValues(node: string, ctx: Ctx): Record<string, string
     values[`${prefix}.conninfo`] = `${cfg.conninfo} application_name=${node}`;
     values[`${prefix}.server`] = `${cfg.conninfo} dbname=postgres`;
   }
+  // pg_basebackup --max-rate takes kB/s; the topology says bytes/s. Empty: unlimited.
+  const rate = ctx.topology.postgres?.maxRate;
+  values['maxRate'] = rate ? `${Math.max(32, Math.floor(rate / 1024))}k` : '';
   values['lossBytes'] =
     p.allowDataLoss.bytesAtRisk === null ? 'an unknown number of' : String(p.allowDataLoss.bytesAtRisk);
   values['refusals'] = p.refusals.map((r) => r.code).join(', ') || 'none';

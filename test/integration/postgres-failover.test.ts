@@ -1,0 +1,176 @@
+import { createEngineRuntime, type EngineRuntime } from '../../src/app/engine-runtime';
+import { serviceUrls } from '../../src/config/env';
+import { RecoverConfig, type Topology } from '../../src/config/topology';
+import { approve } from '../../src/engine/decisions';
+import { planFor, startRun } from '../../src/engine/start';
+import type { RunState } from '../../src/engine/types';
+import { PlanError } from '../../src/runbook/resolve';
+import { dropPrefix, RecordingNotifier } from '../helpers/engine';
+import { expectNoLeakedHandles } from '../helpers/leak-guard';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
+import { pgTopology } from '../helpers/pg-topology';
+import { startSshd, type TestSshd } from '../helpers/sshd';
+
+/**
+ * Issue 12: postgres-failover and postgres-rebuild-standby, end to end on a real primary and two
+ * standbys, steps over a real sshd, through the real engine (BullMQ on Redis), two people.
+ */
+jest.setTimeout(180_000);
+
+const prefix = `t-pgfo-${process.pid}`;
+const alice = { id: 'alice' };
+const bob = { id: 'bob' };
+let sshd: TestSshd;
+let cluster: PgCluster | undefined;
+let rt: EngineRuntime | undefined;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+});
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+  await cluster?.stop();
+  cluster = undefined;
+  await dropPrefix(prefix);
+});
+afterAll(async () => {
+  await sshd.stop();
+  await expectNoLeakedHandles(1000);
+});
+
+async function engineFor(topology: Topology): Promise<EngineRuntime> {
+  const config = RecoverConfig.parse({
+    topologies: [{ ...topology, access: { approvers: ['bob'] }, monitor: { enabled: false } }],
+  });
+  rt = await createEngineRuntime({
+    config,
+    redisUrl: serviceUrls().redisUrl,
+    prefix,
+    notifier: new RecordingNotifier(),
+  });
+  rt.startWorker();
+  return rt;
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Approve each gate as it comes (bob, not the requester) until the run ends; returns the gates. */
+async function driveToEnd(
+  engine: EngineRuntime,
+  runId: string,
+): Promise<{ state: RunState; gates: string[] }> {
+  const gates: string[] = [];
+  for (;;) {
+    const run = await until('the run to wait or end', async () => {
+      const r = await engine.deps.ledger.getRun(runId);
+      return r && r.state !== 'running' ? r : undefined;
+    });
+    if (run.state !== 'awaiting-approval') return { state: run.state, gates };
+    const { gate } = await approve(engine.deps, { runId, approver: bob });
+    gates.push(gate);
+    await until(
+      'the approval to be taken',
+      async () => (await engine.deps.ledger.getRun(runId))?.state !== 'awaiting-approval',
+    );
+  }
+}
+
+async function stepResult(engine: EngineRuntime, runId: string, templateId: string) {
+  const steps = await engine.deps.ledger.getSteps(runId);
+  return steps.find((s) => s.stepId.startsWith(`${templateId}--`));
+}
+
+it('fails over after a crash of the primary, then rebuilds the old primary as a standby with pg_rewind', async () => {
+  const c = (cluster = await startPgCluster({ standbys: 2 }));
+  await c.psql(c.primary, 'CREATE TABLE t (id int)');
+  await c.psql(c.primary, 'INSERT INTO t SELECT generate_series(1, 1000)');
+  await c.waitForCatchUp();
+  await c.crash(c.primary);
+  const topology = pgTopology(c, { sshd });
+  const engine = await engineFor(topology);
+
+  const outcome = await startRun(engine.deps, {
+    topology: topology.name,
+    runbook: 'postgres-failover',
+    target: null,
+    requester: alice,
+  });
+  if (outcome.kind !== 'started') throw new Error(outcome.kind);
+  const candidate = outcome.plan.steps.find((s) => s.templateId === 'promote')!.node;
+  const other = c.standbys.map((s) => s.name).find((n) => n !== candidate)!;
+  expect(outcome.plan.steps.some((s) => s.templateId === 'allow-data-loss')).toBe(false); // nothing refused
+  expect(outcome.plan.steps.find((s) => s.templateId === 'fence-old-primary')?.node).toBe('pg1');
+
+  const { state, gates } = await driveToEnd(engine, outcome.run.id);
+  expect(state).toBe('done');
+  expect(gates).toEqual(['fence', 'promote']);
+
+  // The new primary takes writes, kept everything, is on timeline 2, and archived.
+  await c.psql(candidate, 'INSERT INTO t VALUES (1001)');
+  expect(await c.psql(candidate, 'SELECT count(*) AS n FROM t')).toEqual([{ n: '1001' }]);
+  expect((await stepResult(engine, outcome.run.id, 'read-timeline'))?.result?.captured.timeline).toBe('2');
+  // The other standby streams from it on the new timeline, and the canary reached it.
+  const receiver = await c.psql(other, 'SELECT status, received_tli, sender_port FROM pg_stat_wal_receiver');
+  expect(receiver).toEqual([{ status: 'streaming', received_tli: 2, sender_port: c.node(candidate).port }]);
+  const token = (await stepResult(engine, outcome.run.id, 'canary-write'))?.result?.captured.token;
+  expect(await c.psql(other, 'SELECT count(*) AS n FROM recover_canary WHERE token = $1', [token])).toEqual([
+    { n: '1' },
+  ]);
+  expect(c.isRunning('pg1')).toBe(false); // fenced: never restarted as a primary
+
+  // Rebuild the old primary: pg_rewind applies (it has nothing past the fork), its own port survives.
+  const rebuild = await startRun(engine.deps, {
+    topology: topology.name,
+    runbook: 'postgres-rebuild-standby',
+    target: 'pg1',
+    requester: alice,
+  });
+  if (rebuild.kind !== 'started') throw new Error(rebuild.kind);
+  expect(await driveToEnd(engine, rebuild.run.id)).toEqual({ state: 'done', gates: ['rebuild'] });
+  expect((await stepResult(engine, rebuild.run.id, 'rewind'))?.result?.captured.rebuiltBy).toBe('pg_rewind');
+  expect(
+    await c.psql('pg1', 'SELECT pg_is_in_recovery() AS r, current_setting($1) AS port', ['port']),
+  ).toEqual([{ r: true, port: String(c.node('pg1').port) }]);
+  await until('pg1 to replay the new row', async () => {
+    const rows = await c.psql('pg1', 'SELECT count(*) AS n FROM t');
+    return rows[0]?.n === '1001';
+  });
+});
+
+it('refuses to plan a failover while two nodes answer as primary; a live primary needs the allow-data-loss gate', async () => {
+  const c = (cluster = await startPgCluster({ standbys: 1 }));
+  const topology = pgTopology(c, { sshd });
+  const engine = await engineFor(topology);
+
+  // Healthy fleet: a failover would lose what the live primary writes, so the plan starts with the gate.
+  const plan = await planFor(engine.deps, topology.name, 'postgres-failover', null);
+  expect(plan.steps[0]).toMatchObject({
+    templateId: 'allow-data-loss',
+    risk: 'destructive',
+    gate: 'allow-data-loss',
+  });
+  expect(plan.steps[0]!.title).toMatch(
+    /^Accept losing up to \d+ bytes of committed data \(refused: .*primary-alive/,
+  );
+  expect(plan.warnings.join('\n')).toMatch(/allow-data-loss gate: .*primary-alive/);
+
+  // Promote the standby by hand and start the old primary again: split brain is never overridden.
+  await c.promote('pg2');
+  await until(
+    'pg2 to be primary',
+    async () => (await c.psql('pg2', 'SELECT NOT pg_is_in_recovery() AS p'))[0]?.p === true,
+  );
+  const error = await planFor(engine.deps, topology.name, 'postgres-failover', null).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(PlanError);
+  expect((error as PlanError).code).toBe('refused');
+  expect((error as PlanError).message).toMatch(/two-primaries/);
+});

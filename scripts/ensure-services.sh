@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests and fleet fixtures use answer on loopback:
 #   PostgreSQL 127.0.0.1:5432 (trust, user postgres), MariaDB 127.0.0.1:3306 (root, no password),
-#   Redis 127.0.0.1:6379. Installs openssh-server (for later SSH tests) without starting it.
+#   Redis 127.0.0.1:6379. Installs openssh-server (for later SSH tests), PostgreSQL 15's binaries
+#   and repmgr (for the postgres-streaming test clusters) without starting them.
 # A service that already answers is never stopped or reconfigured. Debian/Ubuntu only.
 set -euo pipefail
 
@@ -117,6 +118,10 @@ pg_ok || { command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null || 
 my_ok || { [ -x /usr/sbin/mariadbd ] && command -v mariadb >/dev/null || missing+=(mariadb-server); }
 redis_ok || { command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server); }
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+# Test clusters of the postgres-streaming flavour (initdb, pg_rewind, pg_basebackup) and repmgr,
+# the failover baseline (test/helpers/pg-repmgr.ts): installed, never started as services.
+[ -x /usr/lib/postgresql/15/bin/pg_rewind ] || missing+=(postgresql-15)
+[ -x /usr/lib/postgresql/15/bin/repmgr ] || missing+=(postgresql-15-repmgr)
 if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

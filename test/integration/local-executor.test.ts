@@ -140,6 +140,8 @@ describe('LocalExecutor', () => {
       expect(existsSync(done)).toBe(false);
     } finally {
       writeFileSync(go, '');
+      // Let the background process write "done" before the directory goes, or rmdir races it.
+      for (let i = 0; i < 100 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 50));
       rmSync(dir, { recursive: true, force: true });
     }
   });

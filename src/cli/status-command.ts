@@ -11,7 +11,7 @@ import type { CliContext } from './context';
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
     .command('status')
-    .description('probe every node of a topology and propose the dedicated slave')
+    .description('probe every node of a topology and propose what to recover from, and why')
     .option('-c, --config <file>', 'topology file (default: $RECOVER_CONFIG or ./recover.yaml)')
     .option('-t, --topology <name>', 'topology to inspect (may be omitted when the file has one)')
     .option('--json', 'print one JSON object instead of the table')

@@ -145,12 +145,22 @@ export function resolvePlan(
   const ctx: Context = { flavour: flavourModel, sets, target, expanded: new Map() };
   const engineOf = new Map(topology.nodes.map((n) => [n.name, n.db?.engine ?? null]));
   const steps: PlanStep[] = [];
+  const skipped: { reason: string; index: number; steps: string[] }[] = [];
   let stage = 0;
   for (const t of runbook.steps) {
     const nodes = expand(t.target, t, ctx);
     ctx.expanded.set(t.id, nodes);
     if (nodes.length === 0) {
-      warnings.push(`${flavourModel.emptySetReason(t.target.kind)}: step ${t.id} (${t.title}) skipped`);
+      // One warning for a run of steps skipped for the same reason (e.g. a whole rewind sequence).
+      const reason = flavourModel.emptySetReason(t.target.kind);
+      const last = skipped.at(-1);
+      if (last && last.reason === reason && last.index === warnings.length - 1) {
+        last.steps.push(t.id);
+        warnings[last.index] = `${reason}: steps ${last.steps.join(', ')} skipped`;
+      } else {
+        skipped.push({ reason, index: warnings.length, steps: [t.id] });
+        warnings.push(`${reason}: step ${t.id} (${t.title}) skipped`);
+      }
       continue;
     }
     const unread = nodes.filter((n) => status.unknown.includes(n) && n !== target);

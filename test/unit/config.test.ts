@@ -109,3 +109,43 @@ describe('loadConfig', () => {
     expect(problemsOf(join(dir, 'nope.yaml'))).toEqual([`${join(dir, 'nope.yaml')}: cannot read: ENOENT`]);
   });
 });
+
+describe('each topology against its flavour', () => {
+  it('a coremedia topology needs a master and SQL on every node, with file, line and path', () => {
+    const path = file(
+      topology(
+        `${node('mls')}      - name: rls-1\n        host: { transport: local }\n`,
+        'name: prod-live\n    flavour: coremedia',
+      ),
+    );
+    expect(problemsOf(path)).toEqual([
+      `${path}:2: topologies[0].master: missing: a coremedia topology names its master`,
+      `${path}:7: topologies[0].nodes[1].db: missing: every coremedia node is probed over SQL`,
+    ]);
+  });
+
+  it("a postgres-streaming topology may leave the master to the probe, but needs each node's cluster", () => {
+    const pgNode = (name: string, port: number) =>
+      `${node(name).replace('5432', String(port))}        postgres: { dataDir: /srv/${name}, conninfo: "host=10.0.0.1 port=${port} user=rep" }\n`;
+    const ok = file(
+      topology(`${pgNode('a', 5433)}${pgNode('b', 5434)}`, 'name: mc\n    flavour: postgres-streaming'),
+    );
+    const t = loadConfig(ok).topologies[0]!;
+    expect(t.master).toBeUndefined();
+    expect(t.nodes[1]!.postgres).toMatchObject({ dataDir: '/srv/b', priority: 100, backupOnly: false });
+
+    const bad = file(
+      topology(`${pgNode('a', 5433)}${node('b')}`, 'name: mc\n    flavour: postgres-streaming'),
+    );
+    expect(problemsOf(bad)).toEqual([
+      `${bad}:8: topologies[0].nodes[1].postgres: missing: dataDir and conninfo of this node (see docs/postgres-streaming.md)`,
+    ]);
+  });
+
+  it('a flavour Recover cannot run yet is refused at load, naming the ones it can', () => {
+    const path = file(topology(node('mls'), 'name: t\n    flavour: tungsten\n    master: mls'));
+    expect(problemsOf(path)).toEqual([
+      `${path}:3: topologies[0].flavour: flavour "tungsten" is not supported yet (supported: coremedia, postgres-streaming)`,
+    ]);
+  });
+});

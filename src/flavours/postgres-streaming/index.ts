@@ -33,7 +33,7 @@ function checkTopology(topology: Topology): TopologyProblem[] {
     if (!n.postgres)
       problems.push({
         path: ['nodes', i, 'postgres'],
-        message: 'missing: dataDir and conninfo of this node (see README: PostgreSQL streaming)',
+        message: 'missing: dataDir and conninfo of this node (see docs/postgres-streaming.md)',
       });
     return problems;
   });

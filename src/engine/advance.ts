@@ -70,7 +70,7 @@ async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Prom
     const approval = await deps.ledger.getApproval(runId, gate);
     if (!approval || approval.voidedAt || approval.planHash !== plan.hash)
       return requestApproval(deps, run, plan, gate, fence);
-    // Re-probe just before destructive steps; only slaves this run has not touched can drift.
+    // Re-probe just before destructive steps; only nodes this run has not touched can drift.
     const topology = topologyOf(deps, run.topology);
     const status = await deps.inspect(topology);
     const changes = flavourOf(topology.flavour).drift(plan.basis, status, touchedNodes(plan.steps, records));

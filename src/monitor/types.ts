@@ -33,6 +33,8 @@ export const Observation = z.object({
   rows: z.array(z.record(z.string(), z.unknown())).default([]),
   /** When the condition began (for thresholded ones: when it was first seen, before the threshold passed). */
   since: z.string(),
+  /** What the resolution says once the condition is gone (the flavour's words). */
+  cleared: z.string().default('the condition cleared'),
   /** The planner's proposal at this poll, in one line. */
   proposal: z.string(),
   runbook: RunbookRef.nullable(),

@@ -111,6 +111,7 @@ describe('alert message', () => {
       rows: Array.from({ length: 5 }, (_, i) => ({ id: i, note: 'x'.repeat(5000) })),
       since: '2026-11-21T10:00:00.000Z',
       proposal: 'dedicated sequence 1042; dedicated slave rls-1; to restore: rls-2',
+      cleared: 'ReplicatorIdTable on rls-2 is empty again',
       runbook: { name: 'slave-from-master', target: 'rls-2' },
     },
   };

@@ -49,7 +49,8 @@ export function evaluateConditions(input: EvaluateInput): Evaluation {
     const since = memory.pendingSince[key];
     if (since) next.pendingSince[key] = since;
   };
-  const open: Ctx['open'] = (o) => void active.push({ rows: [], ...o, proposal });
+  const open: Ctx['open'] = (o) =>
+    void active.push({ rows: [], ...o, proposal, cleared: CLEARED[o.kind]?.(o.node) ?? 'cleared' });
 
   for (const n of report.nodes) {
     const dark = `unreachable.${n.name}`;
@@ -96,6 +97,20 @@ export function evaluateConditions(input: EvaluateInput): Evaluation {
   return { memory: next, active, indeterminate };
 }
 
+/** What the resolution of each condition says. */
+const CLEARED: Partial<Record<Observation['kind'], (node: string | null) => string>> &
+  Record<
+    'replicator-id-rows' | 'unreachable' | 'divergence' | 'sequence-rollback' | 'dedicated-changed',
+    (node: string | null) => string
+  > = {
+  'replicator-id-rows': (node) => `ReplicatorIdTable on ${node} is empty again`,
+  unreachable: (node) => `${node} answers again`,
+  divergence: () => 'the slaves agree again (within the allowed spread)',
+  'sequence-rollback': (node) =>
+    `${node}'s sequence is back at its old number, or a Recover run explained the change`,
+  'dedicated-changed': () => 'the dedicated slave is as accepted again',
+};
+
 /** One evaluation in progress: the input, the memory being built, and how to record a condition. */
 interface Ctx extends EvaluateInput {
   next: MonitorMemory;
@@ -103,7 +118,7 @@ interface Ctx extends EvaluateInput {
   pending(key: string, forMs: number): string | null;
   /** Neither confirmed nor cleared: leave its alert as it is. */
   keep(key: string): void;
-  open(o: Omit<Observation, 'proposal' | 'rows'> & { rows?: Observation['rows'] }): void;
+  open(o: Omit<Observation, 'proposal' | 'rows' | 'cleared'> & { rows?: Observation['rows'] }): void;
 }
 
 function divergence({ report, thresholds: t, pending, keep, open }: Ctx) {

@@ -3,7 +3,16 @@ import type { MonitorEvaluation, MonitorInput } from '../types';
 import type { PostgresNodeStatus, PostgresReport } from './report';
 import { pgProposalLine } from './status-text';
 
-type Open = Omit<Observation, 'proposal' | 'rows' | 'since'>;
+type Open = Omit<Observation, 'proposal' | 'rows' | 'since' | 'cleared'>;
+
+const CLEARED: Record<string, (node: string | null) => string> = {
+  'two-primaries': () => 'only one node answers as primary again',
+  unreachable: (node) => `${node} answers again`,
+  'not-streaming': (node) => `${node} streams again`,
+  lag: (node) => `${node} has caught up (lag under the threshold)`,
+  'archiver-failing': (node) => `${node} archives WAL again`,
+  'no-warm-spare': () => 'a standby streams from the primary again',
+};
 
 const readable = (n: PostgresNodeStatus) => n.reachable && n.error === null;
 
@@ -26,7 +35,8 @@ export function evaluatePostgres(input: MonitorInput<PostgresReport>): MonitorEv
   };
   const open = (o: Open, forMs = 0) => {
     const since = pending(o.key, forMs);
-    if (since) active.push({ ...o, since, proposal, rows: [] });
+    if (since)
+      active.push({ ...o, since, proposal, rows: [], cleared: CLEARED[o.kind]?.(o.node) ?? 'cleared' });
   };
   const keep = (key: string) => {
     indeterminate.push(key);

@@ -61,7 +61,7 @@ export function alertMessage(a: AlertView): SlackMessage {
 export function alertResolvedReply(a: AlertView): SlackMessage {
   const open = Date.parse(a.resolvedAt ?? '') - Date.parse(a.since);
   const lasted = Number.isFinite(open) ? ` after ${duration(open)}` : '';
-  const text = `✅ Resolved${lasted}: ${clearedText(a)} (at ${stamp(a.resolvedAt ?? a.lastSeen)})`;
+  const text = `✅ Resolved${lasted}: ${a.detail.cleared} (at ${stamp(a.resolvedAt ?? a.lastSeen)})`;
   return { text: escapeMrkdwn(text), blocks: [section(escapeMrkdwn(text))] };
 }
 
@@ -69,32 +69,6 @@ export function alertResolvedReply(a: AlertView): SlackMessage {
 export function alertReturnedReply(a: AlertView): SlackMessage {
   const text = `🔁 Back again at ${stamp(a.lastSeen)}: ${a.detail.summary}`;
   return { text: escapeMrkdwn(text), blocks: [section(escapeMrkdwn(text))] };
-}
-
-function clearedText(a: AlertView): string {
-  const d = a.detail;
-  switch (d.kind) {
-    case 'replicator-id-rows':
-      return `ReplicatorIdTable on ${d.node} is empty again`;
-    case 'unreachable':
-      return `${d.node} answers again`;
-    case 'divergence':
-      return 'the slaves agree again (within the allowed spread)';
-    case 'sequence-rollback':
-      return `${d.node}'s sequence is back at its old number, or a Recover run explained the change`;
-    case 'dedicated-changed':
-      return 'the dedicated slave is as accepted again';
-    case 'two-primaries':
-      return 'only one node answers as primary again';
-    case 'not-streaming':
-      return `${d.node} streams again`;
-    case 'archiver-failing':
-      return `${d.node} archives WAL again`;
-    case 'lag':
-      return `${d.node} has caught up (lag under the threshold)`;
-    case 'no-warm-spare':
-      return 'a standby streams from the primary again';
-  }
 }
 
 function alertButtons(a: AlertView): KnownBlock | null {

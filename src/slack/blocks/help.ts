@@ -4,7 +4,7 @@ import { inline } from './parts';
 import type { SlackMessage } from './types';
 
 const COMMANDS: [string, string][] = [
-  ['status [TOPOLOGY]', 'every node, the dedicated sequence number, the proposed dedicated slave and why'],
+  ['status [TOPOLOGY]', 'every node, what it holds, what to recover from and why'],
   [
     'plan TOPOLOGY RUNBOOK [TARGET]',
     'the concrete plan: every step, its node, its exact SQL, its risk; nothing runs',

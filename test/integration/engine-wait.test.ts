@@ -10,6 +10,7 @@ import type { Runbook, StepResult } from '../../src/runbook/types';
 import { onNode } from '../helpers/coremedia-sql';
 import { configWithAccess, dropPrefix, RecordingNotifier } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
+import { until } from '../helpers/until';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 
 /**
@@ -101,16 +102,6 @@ afterAll(async () => {
   await fleet.destroy();
   await expectNoLeakedHandles(1000);
 });
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const step = async (runId: string, stepId: string) =>
   (await rt.deps.ledger.getSteps(runId)).find((s) => s.stepId === stepId);

@@ -7,6 +7,7 @@ import type { RunState } from '../../src/engine/types';
 import { PlanError } from '../../src/runbook/resolve';
 import { dropPrefix, RecordingNotifier } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
+import { until } from '../helpers/until';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { pgTopology } from '../helpers/pg-topology';
 import { startSshd, type TestSshd } from '../helpers/sshd';
@@ -53,16 +54,6 @@ async function engineFor(topology: Topology): Promise<EngineRuntime> {
   return rt;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Approve each gate as it comes (bob, not the requester) until the run ends; returns the gates. */
 async function driveToEnd(
   engine: EngineRuntime,
@@ -82,6 +73,15 @@ async function driveToEnd(
       async () => (await engine.deps.ledger.getRun(runId))?.state !== 'awaiting-approval',
     );
   }
+}
+
+/** Rows in t on a node; -1 when t does not exist there (yet). */
+async function rowsOf(c: PgCluster, node: string): Promise<number> {
+  const [row] = await c.psql(
+    node,
+    "SELECT CASE WHEN to_regclass('t') IS NULL THEN -1 ELSE (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM t', false, true, '')))[1]::text::int END AS n",
+  );
+  return Number(row?.n);
 }
 
 async function stepResult(engine: EngineRuntime, runId: string, templateId: string) {
@@ -173,4 +173,58 @@ it('refuses to plan a failover while two nodes answer as primary; a live primary
   expect(error).toBeInstanceOf(PlanError);
   expect((error as PlanError).code).toBe('refused');
   expect((error as PlanError).message).toMatch(/two-primaries/);
+});
+
+it('wrong candidate: a priority-0 standby past the candidate is rewound after a second person accepts the loss', async () => {
+  const c = (cluster = await startPgCluster({ standbys: 2 }));
+  await c.cutStreaming('pg2');
+  await c.psql(c.primary, 'CREATE TABLE t AS SELECT generate_series(1, 5000) AS id');
+  const [{ lsn } = {}] = await c.psql(c.primary, 'SELECT pg_current_wal_lsn()::text AS lsn');
+  await until('pg3 to replay the rows pg2 never streamed', async () => {
+    const [row] = await c.psql('pg3', 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS got', [lsn]);
+    return row?.got === true;
+  });
+  expect(await rowsOf(c, 'pg3')).toBe(5000);
+  await c.crash(c.primary);
+  const topology = pgTopology(c, { sshd, nodes: { pg3: { priority: 0 } } });
+  const engine = await engineFor(topology);
+
+  const outcome = await startRun(engine.deps, {
+    topology: topology.name,
+    runbook: 'postgres-failover',
+    target: null,
+    requester: alice,
+  });
+  if (outcome.kind !== 'started') throw new Error(outcome.kind);
+  const gate = outcome.plan.steps[0]!;
+  expect(gate).toMatchObject({ templateId: 'allow-data-loss', node: 'pg2' });
+  expect(gate.title).toMatch(
+    /^Accept losing up to [1-9]\d* bytes of committed data \(refused: .*standby-ahead/,
+  );
+  expect(outcome.plan.steps.filter((s) => s.gate === 'rewind').map((s) => s.id)).toEqual([
+    'stop-for-rebuild-past-fork--pg3',
+    'rewind-past-fork--pg3',
+  ]);
+
+  const end = await driveToEnd(engine, outcome.run.id);
+  if (end.state !== 'done')
+    throw new Error(
+      JSON.stringify(
+        (await engine.deps.audit.read(outcome.run.id)).map((e) => e.summary),
+        null,
+        1,
+      ),
+    );
+  expect(end).toEqual({ state: 'done', gates: ['allow-data-loss', 'fence', 'promote', 'rewind'] });
+  expect((await stepResult(engine, outcome.run.id, 'rewind-past-fork'))?.result?.captured.rebuiltBy).toBe(
+    'pg_rewind',
+  );
+  // pg3 now follows pg2 on the new timeline and holds exactly what pg2 holds: its extra WAL is gone.
+  await until('pg3 to stream from pg2', async () => {
+    const [r] = await c.psql('pg3', 'SELECT status, received_tli FROM pg_stat_wal_receiver');
+    return r?.status === 'streaming' && r.received_tli === 2;
+  });
+  expect(await rowsOf(c, 'pg3')).toBe(await rowsOf(c, 'pg2'));
+  expect(await rowsOf(c, 'pg3')).not.toBe(5000); // the rows only pg3 had are gone, as approved
+  expect(c.isRunning('pg1')).toBe(false);
 });

@@ -38,12 +38,11 @@ export function pgBasis(runbook: Runbook, ctx: NodeSetContext<PostgresReport>): 
   };
 }
 
-const describe = (f: NodeFact) =>
-  f.known
-    ? `${f.role} on timeline ${f.timeline ?? '?'}${f.ahead ? ', ahead of the candidate' : ''}`
-    : 'unknown';
+// "Ahead of the candidate" is not compared: it is relative to the candidate, which the run itself
+// promotes (after that no node is ahead of a candidate). Positions move by themselves.
+const describe = (f: NodeFact) => (f.known ? `${f.role} on timeline ${f.timeline ?? '?'}` : 'unknown');
 
-/** Role, timeline and "ahead of the candidate" of the nodes the run has not touched; positions move by themselves. */
+/** Role and timeline of the nodes the run has not touched: a standby that became a primary, or went dark. */
 export function pgDrift(basis: PlanBasis, report: PostgresReport, touched: ReadonlySet<string>): string[] {
   const before = ((basis.facts as { nodes?: NodeFact[] }).nodes ?? []).filter((f) => !touched.has(f.name));
   const now = new Map(factsOf(report).map((f) => [f.name, f]));

@@ -122,7 +122,7 @@ export const postgresFailover: Runbook = {
       risk: 'read',
     },
     repointStep('repoint-standbys'),
-    ...rebuildSteps('rewind-standbys', 'rewind').map((s) => ({
+    ...rebuildSteps('rewind-standbys', 'rewind', 'candidate').map((s) => ({
       ...s,
       id: `${s.id}-past-fork`,
       gate: s.gate && 'rewind',

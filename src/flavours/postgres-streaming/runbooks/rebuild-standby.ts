@@ -13,7 +13,7 @@ export const postgresRebuildStandby: Runbook = {
   source: '003_7036779b36b4e546.txt (A.3.5, A.3.6)',
   target: 'any',
   steps: [
-    ...rebuildSteps('target', 'rewind-or-clone'),
+    ...rebuildSteps('target', 'rewind-or-clone', 'source'),
     {
       id: 'streaming',
       title: 'Wait until the rebuilt standby streams from the primary',

@@ -62,7 +62,12 @@ const REWIND_OR_CLONE = [
  * Stop, rewind (or clone), re-apply the node's own settings (pg_rewind and pg_basebackup copy
  * postgresql.conf from the source: port and cluster_name would be the source's), start.
  */
-export function rebuildSteps(target: string, mode: 'rewind' | 'rewind-or-clone'): StepTemplate[] {
+export function rebuildSteps(
+  target: string,
+  mode: 'rewind' | 'rewind-or-clone',
+  /** candidate: the standby a failover promotes; source: the primary that answers now. */
+  from: 'candidate' | 'source',
+): StepTemplate[] {
   return [
     {
       id: 'stop-for-rebuild',
@@ -89,7 +94,7 @@ export function rebuildSteps(target: string, mode: 'rewind' | 'rewind-or-clone')
           'rebuild',
           '${node.binDir}',
           '${node.dataDir}',
-          '${source.server}',
+          `\${${from}.server}`,
           '${maxRate}',
           mode === 'rewind' ? 'rewind' : 'any',
         ],

@@ -12,8 +12,8 @@ import { RecoverConfig } from '../src/config/topology';
 import { redisOptionsFromUrl } from '../src/engine/redis-options';
 import { startRun } from '../src/engine/start';
 import type { EngineEvent, Notifier } from '../src/engine/types';
-import { createFleet } from '../src/fleet/fleet';
-import { Scenario } from '../src/fleet/scenario';
+import { createFleet } from '../src/flavours/coremedia/fleet/fleet';
+import { Scenario } from '../src/flavours/coremedia/fleet/scenario';
 import type { Runbook } from '../src/runbook/types';
 import { dropPrefix } from '../test/helpers/engine';
 

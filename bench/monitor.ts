@@ -9,8 +9,13 @@ import { Redis } from 'ioredis';
 import { startSlackBot } from '../src/app/slack-bot';
 import { serviceUrls } from '../src/config/env';
 import { RecoverConfig } from '../src/config/topology';
-import { clearReplicatorIdRows, createFleet, insertReplicatorIdRows, type Fleet } from '../src/fleet/fleet';
-import { Scenario } from '../src/fleet/scenario';
+import {
+  clearReplicatorIdRows,
+  createFleet,
+  insertReplicatorIdRows,
+  type Fleet,
+} from '../src/flavours/coremedia/fleet/fleet';
+import { Scenario } from '../src/flavours/coremedia/fleet/scenario';
 import { MonitorMemory } from '../src/monitor/types';
 import { parseSlackSettings } from '../src/slack/settings';
 import { createLogger } from '../src/util/logger';

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { DbEngine, SqlNode } from '../src/config/topology';
 import { openDb } from '../src/db/connect';
 import type { Db } from '../src/db/types';
-import type { Fleet } from '../src/fleet/fleet';
+import type { Fleet } from '../src/flavours/coremedia/fleet/fleet';
 import { buildDumpRestore, type ToolCommand } from '../src/restore/commands';
 import { dumpRestore } from '../src/restore/dump-restore';
 import { dropAndRecreateSchema } from '../src/restore/schema';

@@ -7,8 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Topology } from '../src/config/topology';
 import { DbRegistry } from '../src/db/connect';
-import { createFleet, type Fleet } from '../src/fleet/fleet';
-import { Scenario, type ScenarioInput } from '../src/fleet/scenario';
+import { createFleet, type Fleet } from '../src/flavours/coremedia/fleet/fleet';
+import { Scenario, type ScenarioInput } from '../src/flavours/coremedia/fleet/scenario';
 import { probeCoremediaNode } from '../src/flavours/coremedia/probe';
 import { inspectTopology } from '../src/status/inspect';
 import { startBlackhole } from '../test/helpers/blackhole';

@@ -13,8 +13,8 @@ import {
   loadFleetState,
   normalizePrefix,
   planFleet,
-} from '../src/fleet/fleet';
-import { loadScenarioFile } from '../src/fleet/scenario';
+} from '../src/flavours/coremedia/fleet/fleet';
+import { loadScenarioFile } from '../src/flavours/coremedia/fleet/scenario';
 import { ConfigError } from '../src/config/errors';
 
 class UsageError extends Error {}

@@ -3,7 +3,7 @@ import { createEngineRuntime, type EngineRuntime } from '../../src/app/engine-ru
 import type { DbEngine } from '../../src/config/topology';
 import { startRun } from '../../src/engine/start';
 import type { RunRecord, StepRecord } from '../../src/engine/types';
-import { destroyFleet, loadFleetState } from '../../src/fleet/fleet';
+import { destroyFleet, loadFleetState } from '../../src/flavours/coremedia/fleet/fleet';
 import { dropPrefix } from '../../test/helpers/engine';
 import { ownRedis, type OwnRedis } from '../../test/helpers/own-redis';
 import { createChaosFleet, type ChaosFleet } from './chaos-fleet';

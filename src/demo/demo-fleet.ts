@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import YAML from 'yaml';
 import { RecoverConfig } from '../config/topology';
 import { openDb } from '../db/connect';
-import { seedCoreMedia } from '../fleet/coremedia-schema';
+import { seedCoreMedia } from '../flavours/coremedia/fleet/coremedia-schema';
 import { LIVE_SERVER_SCRIPT } from './live-server-script';
 
 export const DEMO_TOPOLOGY = 'demo';

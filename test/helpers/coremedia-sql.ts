@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { serviceUrls } from '../../src/config/env';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 
 /** Run SQL on one fleet node as the admin user (tests only: setup and final assertions). */
 export async function onNode<T = Record<string, unknown>>(

@@ -6,7 +6,7 @@ import { serviceUrls } from '../../src/config/env';
 import type { Access, RecoverConfig } from '../../src/config/topology';
 import { RecoverConfig as RecoverConfigSchema } from '../../src/config/topology';
 import type { EngineEvent, Notifier, RunState } from '../../src/engine/types';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 
 export class RecordingNotifier implements Notifier {
   readonly events: EngineEvent[] = [];

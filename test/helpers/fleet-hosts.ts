@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecoverConfig } from '../../src/config/topology';
 import type { Access } from '../../src/config/topology';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { liveServer, type LiveServer } from './live-server';
 import { shareWithSshUser, type TestSshd } from './sshd';
 

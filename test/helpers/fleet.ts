@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
-import { createFleet, type Fleet } from '../../src/fleet/fleet';
-import { Scenario, type ScenarioInput } from '../../src/fleet/scenario';
+import { createFleet, type Fleet } from '../../src/flavours/coremedia/fleet/fleet';
+import { Scenario, type ScenarioInput } from '../../src/flavours/coremedia/fleet/scenario';
 
 let counter = 0;
 

@@ -1,5 +1,5 @@
-import { createFleet, type Fleet } from '../../src/fleet/fleet';
-import { Scenario, type ScenarioInput } from '../../src/fleet/scenario';
+import { createFleet, type Fleet } from '../../src/flavours/coremedia/fleet/fleet';
+import { Scenario, type ScenarioInput } from '../../src/flavours/coremedia/fleet/scenario';
 
 type Engine = 'postgres' | 'mysql';
 type NodeInput = ScenarioInput['nodes'][number];

@@ -1,5 +1,5 @@
 import { serviceUrls } from '../../src/config/env';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, systemRows } from '../helpers/coremedia-sql';
 import { configWithAccess, dropPrefix } from '../helpers/engine';

@@ -1,6 +1,6 @@
 import type { SqlNode } from '../../src/config/topology';
 import { openDb } from '../../src/db/connect';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { OutputTail } from '../../src/hosts/redact';
 import { buildDumpRestore, DumpRestoreError } from '../../src/restore/commands';
 import { dumpRestore, toStepResult, type DumpRestoreOptions } from '../../src/restore/dump-restore';

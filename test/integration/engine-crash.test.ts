@@ -2,7 +2,7 @@ import pg from 'pg';
 import { serviceUrls } from '../../src/config/env';
 import { approve, decide } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sql';
 import {

@@ -1,6 +1,6 @@
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import { setReplicator, type Fleet } from '../../src/fleet/fleet';
+import { setReplicator, type Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { slaveNode, testFleet } from '../helpers/scenarios';
 import { systemRows } from '../helpers/coremedia-sql';
 import {

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import type { Runbook } from '../../src/runbook/types';
 import { onNode } from '../helpers/coremedia-sql';
 import { dropPrefix, startTestEngine, waitForRunState, type TestEngine } from '../helpers/engine';

@@ -1,6 +1,6 @@
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, systemRows } from '../helpers/coremedia-sql';
 import { ownRedis, type OwnRedis } from '../helpers/own-redis';

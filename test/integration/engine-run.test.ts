@@ -1,7 +1,7 @@
 import { EngineError } from '../../src/engine/deps';
 import { abort, approve, reject } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { renderTimelineMarkdown } from '../../src/render/timeline';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sql';

@@ -5,7 +5,7 @@ import { approve, abort, decide } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
 import { reconcileRuns } from '../../src/engine/watchdog';
 import type { RunState } from '../../src/engine/types';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import type { Runbook } from '../../src/runbook/types';
 import { configWithAccess, dropPrefix, RecordingNotifier } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';

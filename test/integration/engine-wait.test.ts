@@ -5,7 +5,7 @@ import { RUN_QUEUE } from '../../src/engine/run-queue';
 import { serviceUrls } from '../../src/config/env';
 import { abort } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import type { Runbook, StepResult } from '../../src/runbook/types';
 import { onNode } from '../helpers/coremedia-sql';
 import { configWithAccess, dropPrefix, RecordingNotifier } from '../helpers/engine';

@@ -14,8 +14,8 @@ import {
   setReplicator,
   stateFile,
   type Fleet,
-} from '../../src/fleet/fleet';
-import { Scenario } from '../../src/fleet/scenario';
+} from '../../src/flavours/coremedia/fleet/fleet';
+import { Scenario } from '../../src/flavours/coremedia/fleet/scenario';
 import { uniquePrefix, useFleet } from '../helpers/fleet';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
 

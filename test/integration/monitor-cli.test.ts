@@ -1,7 +1,11 @@
 /** `recover monitor` as an operator runs it when Slack is the thing that is down: alerts on the terminal. */
 import { rmSync, writeFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { insertReplicatorIdRows, clearReplicatorIdRows, type Fleet } from '../../src/fleet/fleet';
+import {
+  insertReplicatorIdRows,
+  clearReplicatorIdRows,
+  type Fleet,
+} from '../../src/flavours/coremedia/fleet/fleet';
 import { dropPrefix } from '../helpers/engine';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
 import { startWorkerProcess } from '../helpers/worker-process';

@@ -11,7 +11,7 @@ import { serviceUrls } from '../../src/config/env';
 import { RecoverConfig } from '../../src/config/topology';
 import { TopologyLease } from '../../src/engine/lease';
 import { redisOptionsFromUrl } from '../../src/engine/redis-options';
-import { insertReplicatorIdRows, setReplicator, type Fleet } from '../../src/fleet/fleet';
+import { insertReplicatorIdRows, setReplicator, type Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { MonitorDbs } from '../../src/monitor/monitor-dbs';
 import { MONITOR_QUEUE, schedulerId, syncMonitorSchedules } from '../../src/monitor/schedule';
 import { inspectTopology } from '../../src/status/inspect';

@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import type { SlackBot } from '../../src/app/slack-bot';
 import { serviceUrls } from '../../src/config/env';
 import { RecoverConfig } from '../../src/config/topology';
-import { clearReplicatorIdRows, insertReplicatorIdRows, type Fleet } from '../../src/fleet/fleet';
+import {
+  clearReplicatorIdRows,
+  insertReplicatorIdRows,
+  type Fleet,
+} from '../../src/flavours/coremedia/fleet/fleet';
 import { schedulerId } from '../../src/monitor/schedule';
 import { ACTION } from '../../src/slack/constants';
 import { blocksAsText } from '../helpers/blocks-text';

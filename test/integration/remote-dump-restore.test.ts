@@ -2,7 +2,7 @@ import { requireSql, type SqlNode } from '../../src/config/topology';
 import { openDb } from '../../src/db/connect';
 import { approve } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { SshExecutor } from '../../src/hosts/ssh-executor';
 import { buildDumpRestore } from '../../src/restore/commands';
 import { toStepResult } from '../../src/restore/dump-restore';

@@ -5,7 +5,7 @@ import { DbRegistry, openDb } from '../../src/db/connect';
 import { inStepSession } from '../../src/db/step-session';
 import { stepTag, stepTagPrefix, tagComment } from '../../src/db/step-tag';
 import { sqlExecutors } from '../../src/engine/executors';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { dumpRestore, type DumpRestoreOptions } from '../../src/restore/dump-restore';
 import { describeHoldings } from '../../src/restore/holdings';
 import { cancelLeftovers } from '../../src/restore/leftovers';

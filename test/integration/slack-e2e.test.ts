@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import type { SlackBot } from '../../src/app/slack-bot';
 import { serviceUrls } from '../../src/config/env';
 import { redisOptionsFromUrl } from '../../src/engine/redis-options';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { SLACK_QUEUE } from '../../src/slack/jobs';
 import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sql';
 import { configWithAccess, dropPrefix } from '../helpers/engine';

@@ -1,5 +1,5 @@
 import { startSlackBot, type SlackBot } from '../../src/app/slack-bot';
-import type { Fleet } from '../../src/fleet/fleet';
+import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { parseSlackSettings } from '../../src/slack/settings';
 import { createLogger } from '../../src/util/logger';
 import { Redis } from 'ioredis';

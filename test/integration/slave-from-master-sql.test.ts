@@ -2,7 +2,7 @@ import type { DbEngine } from '../../src/config/topology';
 import { DbRegistry } from '../../src/db/connect';
 import { ident } from '../../src/db/dialect';
 import type { Db } from '../../src/db/types';
-import { setReplicator } from '../../src/fleet/fleet';
+import { setReplicator } from '../../src/flavours/coremedia/fleet/fleet';
 import { resolvePlan } from '../../src/runbook/resolve';
 import { slaveFromMasterSql } from '../../src/flavours/coremedia/runbooks/slave-from-master-sql';
 import { executeNoop, executeSqlAction, executeWaitAction } from '../../src/runbook/sql-executor';

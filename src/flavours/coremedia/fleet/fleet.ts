@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
 import YAML from 'yaml';
-import { serviceUrls } from '../config/env';
-import { RecoverConfig, type DbEngine, type SqlTopology } from '../config/topology';
+import { serviceUrls } from '../../../config/env';
+import { RecoverConfig, type DbEngine, type SqlTopology } from '../../../config/topology';
 import { addReplicatorIdRows, seedCoreMedia, tbl, upsertSystem, type SqlRunner } from './coremedia-schema';
 import { serverTypeOf, type Scenario } from './scenario';
 

@@ -1,6 +1,6 @@
-import { loadYamlFile } from '../config/load';
+import { loadYamlFile } from '../../../config/load';
 import { z } from 'zod';
-import { DbEngine, SafeName } from '../config/topology';
+import { DbEngine, SafeName } from '../../../config/topology';
 
 /** Faults a fixture can be born with, to exercise probes on broken nodes. */
 export const Fault = z.enum(['missing-replicator-id-table', 'non-numeric-sequence']);

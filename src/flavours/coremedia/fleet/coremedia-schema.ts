@@ -1,4 +1,4 @@
-import type { DbEngine } from '../config/topology';
+import type { DbEngine } from '../../../config/topology';
 import type { Fault } from './scenario';
 
 /** Minimal executor the seeding needs; SQL uses `?` placeholders on both engines. */

@@ -111,7 +111,11 @@ const waitTiming = (step: PlanStep) =>
     ? { intervalMs: step.action.intervalMs, timeoutMs: step.action.timeoutMs }
     : { intervalMs: 1000, timeoutMs: 0 };
 
-const timeoutText = (step: PlanStep) => `still not satisfied after ${waitTiming(step).timeoutMs} ms`;
+const timeoutText = (step: PlanStep) => {
+  // The runbook's own words for what the timeout means come first: that is what a human must read.
+  const meaning = step.action.kind === 'wait-until' ? step.action.timeoutMessage : undefined;
+  return `${meaning ? `${meaning} (` : ''}still not satisfied after ${waitTiming(step).timeoutMs} ms${meaning ? ')' : ''}`;
+};
 
 /**
  * A wait or checklist that does not hold yet goes back to pending (so a crash while waiting is

@@ -254,7 +254,13 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
     case 'command':
       return { ...a, ...fillCommand(a, t, node, ctx) };
     case 'wait-until':
-      return { ...a, probe: resolveProbe(a.probe, t, node, ctx) };
+      return {
+        ...a,
+        probe: resolveProbe(a.probe, t, node, ctx),
+        ...(a.timeoutMessage !== undefined
+          ? { timeoutMessage: fillText(a.timeoutMessage, t, node, ctx) }
+          : {}),
+      };
     case 'checklist': {
       const { each, title, probe, kind: _kind, ...timing } = a;
       const items = expand(each, t, ctx).map((itemNode) => ({

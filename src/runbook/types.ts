@@ -42,7 +42,15 @@ export type ActionTemplate =
   | { kind: 'dump-restore'; from: TargetSpec }
   | { kind: 'drop-schema' }
   | ({ kind: 'command' } & CommandSpec)
-  | { kind: 'wait-until'; probe: ProbeTemplate; until: Check; intervalMs: number; timeoutMs: number }
+  | {
+      kind: 'wait-until';
+      probe: ProbeTemplate;
+      until: Check;
+      intervalMs: number;
+      timeoutMs: number;
+      /** What a timeout means, said first in the failure (e.g. "zero loss could not be proven"); may hold `${name}`. */
+      timeoutMessage?: string;
+    }
   | {
       kind: 'checklist';
       /** One item per node of this set (e.g. every standby), each probed the same way. */
@@ -105,7 +113,14 @@ export type ResolvedAction =
   | { kind: 'dump-restore'; from: string }
   | { kind: 'drop-schema' }
   | ({ kind: 'command' } & CommandSpec)
-  | { kind: 'wait-until'; probe: ResolvedProbe; until: Check; intervalMs: number; timeoutMs: number }
+  | {
+      kind: 'wait-until';
+      probe: ResolvedProbe;
+      until: Check;
+      intervalMs: number;
+      timeoutMs: number;
+      timeoutMessage?: string;
+    }
   | { kind: 'checklist'; items: ChecklistItem[]; until: Check; intervalMs: number; timeoutMs: number };
 
 export type Check =

@@ -42,6 +42,7 @@ function node(name: string, over: Partial<PostgresNodeStatus> = {}): PostgresNod
     unreplayedBytes: standby ? 0 : null,
     upstream: standby ? 'a' : null,
     replication: null,
+    databaseBytes: standby ? null : 30_000_000,
     archiver: standby
       ? null
       : {

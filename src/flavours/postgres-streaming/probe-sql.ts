@@ -33,6 +33,10 @@ export const POSTGRES_PROBE_SQL = {
     flush_lsn::text AS flush_lsn, replay_lsn::text AS replay_lsn, sync_state,
     (extract(epoch FROM replay_lag) * 1000)::float8 AS replay_lag_ms
     FROM pg_stat_replication ORDER BY application_name`,
+  // What a base backup of the primary copies (WAN estimate of a new data center); databases this
+  // user may not connect to are left out rather than failing the whole probe.
+  size: `SELECT sum(pg_database_size(oid))::bigint::text AS bytes FROM pg_database
+    WHERE datallowconn AND has_database_privilege(oid, 'CONNECT')`,
   archiver: `SELECT archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal,
     last_failed_time FROM pg_stat_archiver`,
   settings: `SELECT name, setting FROM pg_settings WHERE name IN (${KEY_SETTINGS.map(() => '?').join(', ')})`,
@@ -52,6 +56,8 @@ export interface NodeFacts {
   replayPaused: boolean | null;
   lastReplayAt: string | null;
   replication: ReplicationPeer[] | null;
+  /** Primary: sum of pg_database_size(); null on a standby. */
+  databaseBytes: number | null;
   archiver: ArchiverStatus | null;
   settings: Record<string, string | null>;
   latencyMs: number;
@@ -93,6 +99,7 @@ async function readPrimary(db: Db): Promise<RoleFacts> {
   if (current === null || !walfile || !/^[0-9A-F]{24}$/.test(walfile))
     throw new ProbeDataError(`primary did not report its WAL position (${String(row?.current_lsn)})`);
   const replication = (await db.query(POSTGRES_PROBE_SQL.replication)).rows.map(parseReplication);
+  const size = int((await db.query(POSTGRES_PROBE_SQL.size)).rows[0]?.bytes);
   const lsn = formatLsn(current);
   return {
     timeline: parseInt(walfile.slice(0, 8), 16),
@@ -107,6 +114,7 @@ async function readPrimary(db: Db): Promise<RoleFacts> {
     replayPaused: null,
     lastReplayAt: null,
     replication,
+    databaseBytes: size,
   };
 }
 
@@ -136,6 +144,7 @@ async function readStandby(db: Db): Promise<RoleFacts> {
     replayPaused: typeof row.paused === 'boolean' ? row.paused : null,
     lastReplayAt: time(row.replay_at),
     replication: null,
+    databaseBytes: null,
   };
 }
 

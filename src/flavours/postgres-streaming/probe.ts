@@ -108,6 +108,7 @@ function emptyStatus(node: NodeConfig, service: ServiceProbe | null): PostgresNo
     unreplayedBytes: null,
     upstream: null,
     replication: null,
+    databaseBytes: null,
     archiver: null,
     settings: {},
     dataCenter: node.postgres?.dataCenter ?? null,

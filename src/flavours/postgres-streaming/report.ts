@@ -67,6 +67,8 @@ export interface PostgresNodeStatus extends NodeStatus {
   /** The node whose host/port this standby's primary_conninfo names; null if none matches. */
   upstream: string | null;
   replication: ReplicationPeer[] | null;
+  /** Primary: bytes of its databases (what a base backup copies); null on a standby or unknown. */
+  databaseBytes: number | null;
   archiver: ArchiverStatus | null;
   /** `show` values of the settings failover depends on; password= in conninfo is redacted. */
   settings: Record<string, string | null>;

@@ -13,6 +13,7 @@ import { inspectPostgres } from './probe';
 import type { PostgresReport } from './report';
 import { postgresFailover } from './runbooks/failover';
 import { postgresRebuildStandby } from './runbooks/rebuild-standby';
+import { postgresSwitchover } from './runbooks/switchover';
 import { pgStatusMessage } from './status-blocks';
 import { pgProposalLine, renderPgStatusText } from './status-text';
 
@@ -39,13 +40,13 @@ function checkTopology(topology: Topology): TopologyProblem[] {
   });
 }
 
-/** PostgreSQL streaming replication (seed 003): failover, rebuild a standby. */
+/** PostgreSQL streaming replication (seed 003): failover, rebuild a standby, switchover. */
 export const postgresStreaming: Flavour<PostgresReport> = {
   name: 'postgres-streaming',
   title: 'PostgreSQL streaming replication',
   checkTopology,
   inspect: (topology, fleet) => inspectPostgres(topology, fleet),
-  runbooks: [postgresFailover, postgresRebuildStandby],
+  runbooks: [postgresFailover, postgresRebuildStandby, postgresSwitchover],
   nodeSets: POSTGRES_NODE_SETS,
   nodeSet: postgresNodeSet,
   emptySetReason: postgresEmptySetReason,

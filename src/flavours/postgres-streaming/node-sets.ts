@@ -4,6 +4,12 @@ import type { Runbook } from '../../runbook/types';
 import type { NodeSetContext } from '../types';
 import { blockingRefusals } from './propose';
 import type { PostgresReport } from './report';
+import {
+  checkSwitchoverTarget,
+  SWITCHOVER_NODE_SETS,
+  switchoverNodeSet,
+  wanEstimate,
+} from './switchover-sets';
 
 type Ctx = NodeSetContext<PostgresReport>;
 
@@ -15,6 +21,7 @@ export const POSTGRES_NODE_SETS = [
   'rewind-standbys',
   'other-standbys',
   'primary',
+  ...SWITCHOVER_NODE_SETS,
 ] as const;
 
 const configOf = (topology: Topology, name: string): NodeConfig | undefined =>
@@ -71,7 +78,10 @@ export function postgresNodeSet(name: string, ctx: Ctx): string[] {
       return primary ? [primary.name] : planFail('no-candidate', 'needs a running primary, but none answers');
     }
     default:
-      return planFail('bad-runbook', `no node set "${name}" in a postgres-streaming fleet`);
+      return (
+        switchoverNodeSet(name, ctx) ??
+        planFail('bad-runbook', `no node set "${name}" in a postgres-streaming fleet`)
+      );
   }
 }
 
@@ -79,6 +89,7 @@ export function postgresEmptySetReason(name: string): string {
   if (name === 'data-loss-gate') return 'Nothing refuses the failover';
   if (name === 'old-primary') return 'The old primary cannot be stopped by Recover (no host or service)';
   if (name === 'rewind-standbys') return 'No standby is past the fork point';
+  if (name === 'new-dc-others') return 'The new data center has no other node';
   return 'No other standby answers';
 }
 
@@ -97,6 +108,8 @@ export function postgresCheckTarget(runbook: Runbook, ctx: Ctx): string[] {
         `${target} is not a node of ${topology.name} (${topology.nodes.map((n) => n.name).join(', ')})`,
       );
   }
+  if (runbook.name === 'postgres-switchover' || runbook.name === 'postgres-new-datacenter')
+    return checkSwitchoverTarget(runbook, ctx);
   if (!runbook.name.endsWith('failover')) return [];
   const hard = blockingRefusals(p).filter((r) => !r.liftable);
   if (hard.length > 0)
@@ -137,10 +150,12 @@ export function postgresArgValues(node: string, ctx: Ctx): Record<string, string
   }
   const p = ctx.report.proposal;
   const primary = ctx.report.nodes.find((x) => x.role === 'primary')?.name ?? null;
-  // candidate.*: the standby to promote; source.*: where a rebuilt standby copies from (the primary).
+  // candidate.*: the standby to promote; source.*: where a rebuilt standby copies from (the primary);
+  // target.*: the --target node (switchover: the new primary; new data center: what its others clone from).
   for (const [prefix, name] of [
     ['candidate', p.candidate],
     ['source', primary ?? p.candidate],
+    ['target', ctx.target],
   ] as const) {
     const cfg = name ? configOf(ctx.topology, name)?.postgres : undefined;
     if (!name || !cfg) continue;
@@ -151,6 +166,8 @@ export function postgresArgValues(node: string, ctx: Ctx): Record<string, string
   // pg_basebackup --max-rate takes kB/s; the topology says bytes/s. Empty: unlimited.
   const rate = ctx.topology.postgres?.maxRate;
   values['maxRate'] = rate ? `${Math.max(32, Math.floor(rate / 1024))}k` : '';
+  values['primary.name'] = primary ?? 'no primary';
+  values['wanEstimate'] = wanEstimate(ctx);
   values['lossBytes'] =
     p.allowDataLoss.bytesAtRisk === null ? 'an unknown number of' : String(p.allowDataLoss.bytesAtRisk);
   values['refusals'] = p.refusals.map((r) => r.code).join(', ') || 'none';

@@ -29,14 +29,17 @@ export function psqlOnNode(stdin: string, vars: Record<string, string>) {
   };
 }
 
-/** Repoint a standby at the new primary: primary_conninfo is reloadable since PostgreSQL 13. */
-export function repointStep(target: string): StepTemplate {
+/**
+ * Repoint a standby at the new primary: primary_conninfo is reloadable since PostgreSQL 13.
+ * `upstream` names the argValues prefix of the new primary (candidate.*, or target.* for a switchover).
+ */
+export function repointStep(target: string, upstream: 'candidate' | 'target' = 'candidate'): StepTemplate {
   return {
     id: 'repoint',
     title: 'Point the standby at the new primary (primary_conninfo, reload)',
     target: on(target),
     action: psqlOnNode("ALTER SYSTEM SET primary_conninfo = :'conninfo';\nSELECT pg_reload_conf();\n", {
-      conninfo: '${candidate.conninfo}',
+      conninfo: `\${${upstream}.conninfo}`,
     }),
     risk: 'write',
     independent: true,
@@ -78,6 +81,21 @@ export function rebuildSteps(
       gate: 'rebuild',
       independent: true,
     },
+    ...rejoinSteps(target, mode, from),
+  ];
+}
+
+/**
+ * Rewind (or clone) a node that is already stopped from `source` (an argValues prefix: the
+ * failover candidate, the primary, or the switchover target), re-apply its own settings and
+ * start it as a standby.
+ */
+export function rejoinSteps(
+  target: string,
+  mode: 'rewind' | 'rewind-or-clone',
+  source: 'candidate' | 'source' | 'target',
+): StepTemplate[] {
+  return [
     {
       id: 'rewind',
       title:
@@ -94,7 +112,7 @@ export function rebuildSteps(
           'rebuild',
           '${node.binDir}',
           '${node.dataDir}',
-          `\${${from}.server}`,
+          `\${${source}.server}`,
           '${maxRate}',
           mode === 'rewind' ? 'rewind' : 'any',
         ],
@@ -137,14 +155,18 @@ export function rebuildSteps(
 }
 
 /** Every other standby streams from the new primary on its timeline. */
-export function followingChecklist(timelineStep: string | null): StepTemplate {
+export function followingChecklist(
+  timelineStep: string | null,
+  primary = 'candidate',
+  standbys = 'other-standbys',
+): StepTemplate {
   return {
     id: 'standbys-following',
     title: 'Every other standby streams from the new primary',
-    target: on('candidate'),
+    target: on(primary),
     action: {
       kind: 'checklist',
-      each: on('other-standbys'),
+      each: on(standbys),
       title: 'streaming from the new primary',
       probe: timelineStep
         ? {
@@ -166,12 +188,12 @@ export function followingChecklist(timelineStep: string | null): StepTemplate {
 }
 
 /** A row written on the primary and seen on every standby: replication works end to end. */
-export function canarySteps(): StepTemplate[] {
+export function canarySteps(primary = 'candidate', standbys = 'other-standbys'): StepTemplate[] {
   return [
     {
       id: 'canary-table',
       title: 'Make sure the canary table exists',
-      target: on('candidate'),
+      target: on(primary),
       action: {
         kind: 'sql',
         sql: 'CREATE TABLE IF NOT EXISTS recover_canary (token text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())',
@@ -182,7 +204,7 @@ export function canarySteps(): StepTemplate[] {
     {
       id: 'canary-write',
       title: 'Write a canary row on the new primary',
-      target: on('candidate'),
+      target: on(primary),
       action: {
         kind: 'sql',
         sql: 'INSERT INTO recover_canary (token) VALUES (md5(random()::text || clock_timestamp()::text)) RETURNING token',
@@ -194,10 +216,10 @@ export function canarySteps(): StepTemplate[] {
     {
       id: 'canary-seen',
       title: 'The canary row is visible on every standby',
-      target: on('candidate'),
+      target: on(primary),
       action: {
         kind: 'checklist',
-        each: on('other-standbys'),
+        each: on(standbys),
         title: 'canary visible',
         probe: {
           kind: 'sql',

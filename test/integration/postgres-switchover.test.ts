@@ -1,0 +1,159 @@
+import type { EngineRuntime } from '../../src/app/engine-runtime';
+import { startRun } from '../../src/engine/start';
+import { PlanError } from '../../src/runbook/resolve';
+import { dropPrefix } from '../helpers/engine';
+import { expectNoLeakedHandles } from '../helpers/leak-guard';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
+import { approveNext, driveToEnd, pgEngine, settled, stepResult, until } from '../helpers/pg-runs';
+import { pgTopology } from '../helpers/pg-topology';
+import { startSshd, type TestSshd } from '../helpers/sshd';
+import { planFor } from '../../src/engine/start';
+
+/**
+ * Issue 12: postgres-switchover end to end on a real primary and two standbys, steps over a real
+ * sshd, through the real engine, two people: zero loss, or refuse with the old primary stopped.
+ */
+jest.setTimeout(240_000);
+
+const prefix = `t-pgso-${process.pid}`;
+const alice = { id: 'alice' };
+let sshd: TestSshd;
+let cluster: PgCluster | undefined;
+let rt: EngineRuntime | undefined;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+});
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+  await cluster?.stop();
+  cluster = undefined;
+  await dropPrefix(prefix);
+});
+afterAll(async () => {
+  await sshd.stop();
+  await expectNoLeakedHandles(1000);
+});
+
+const count = async (c: PgCluster, node: string) =>
+  Number((await c.psql(node, 'SELECT count(*) AS n FROM t'))[0]?.n);
+
+it('switches over to a standby without losing a row; the old primary streams from the new one on its own port', async () => {
+  const c = (cluster = await startPgCluster({ standbys: 2 }));
+  await c.psql(c.primary, 'CREATE TABLE t (id int)');
+  await c.psql(c.primary, 'INSERT INTO t SELECT generate_series(1, 1000)');
+  await c.waitForCatchUp();
+  const topology = pgTopology(c, { sshd });
+  const engine = (rt = await pgEngine(topology, prefix));
+
+  const outcome = await startRun(engine.deps, {
+    topology: topology.name,
+    runbook: 'postgres-switchover',
+    target: 'pg2',
+    requester: alice,
+  });
+  if (outcome.kind !== 'started') throw new Error(outcome.kind);
+  const where = (id: string) => outcome.plan.steps.filter((s) => s.templateId === id).map((s) => s.node);
+  expect(where('stop-primary')).toEqual(['pg1']);
+  expect(where('promote')).toEqual(['pg2']);
+  expect(where('repoint')).toEqual(['pg3']);
+  expect(where('rewind-old-primary')).toEqual(['pg1']);
+  expect(outcome.plan.steps.filter((s) => s.risk === 'destructive').map((s) => s.gate)).toEqual([
+    'stop-primary',
+    'promote',
+    'rebuild',
+  ]);
+
+  // Writes up to the moment the primary stops: some are still in flight to the standbys.
+  expect((await settled(engine, outcome.run.id)).state).toBe('awaiting-approval');
+  await c.psql('pg1', 'INSERT INTO t SELECT generate_series(1001, 21000)');
+  const before = await count(c, 'pg1');
+  expect(before).toBe(21000);
+
+  const { state, gates, reason } = await driveToEnd(engine, outcome.run.id);
+  expect({ state, reason }).toEqual({ state: 'done', reason: null });
+  expect(gates).toEqual(['stop-primary', 'promote', 'rebuild']);
+  const checkpoint = (await stepResult(engine, outcome.run.id, 'last-checkpoint'))?.result?.captured;
+  expect(checkpoint).toMatchObject({
+    clusterState: 'shut down',
+    checkpoint: expect.stringMatching(/^[0-9A-F]+\//),
+  });
+
+  // Zero loss: the new primary has every row the old one had, and takes writes on timeline 2.
+  expect(await c.psql('pg2', 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: false }]);
+  expect(await count(c, 'pg2')).toBe(before);
+  expect((await stepResult(engine, outcome.run.id, 'read-timeline'))?.result?.captured.timeline).toBe('2');
+  await c.psql('pg2', 'INSERT INTO t VALUES (21001)');
+
+  // The old primary is a standby of pg2 with its own port; pg3 streams from pg2 too.
+  for (const standby of ['pg1', 'pg3']) {
+    expect(
+      await c.psql(standby, 'SELECT pg_is_in_recovery() AS r, current_setting($1) AS port', ['port']),
+    ).toEqual([{ r: true, port: String(c.node(standby).port) }]);
+    expect(
+      await c.psql(standby, 'SELECT status, received_tli, sender_port FROM pg_stat_wal_receiver'),
+    ).toEqual([{ status: 'streaming', received_tli: 2, sender_port: c.node('pg2').port }]);
+    await until(`${standby} to replay the new row`, async () => (await count(c, standby)) === before + 1);
+  }
+  const token = (await stepResult(engine, outcome.run.id, 'canary-write'))?.result?.captured.token;
+  expect(await c.psql('pg1', 'SELECT count(*) AS n FROM recover_canary WHERE token = $1', [token])).toEqual([
+    { n: '1' },
+  ]);
+});
+
+it('refuses when the target cannot catch up: nothing promoted, the old primary left stopped, and says why', async () => {
+  const c = (cluster = await startPgCluster({ standbys: 1 }));
+  await c.psql(c.primary, 'CREATE TABLE t (id int)');
+  await c.psql(c.primary, 'INSERT INTO t SELECT generate_series(1, 100)');
+  await c.waitForCatchUp();
+  const topology = pgTopology(c, { sshd });
+  const engine = (rt = await pgEngine(topology, prefix));
+
+  // A target that does not stream is refused before anything is stopped.
+  await c.cutStreaming('pg2');
+  await until(
+    'pg2 to stop streaming',
+    async () => (await c.psql('pg2', 'SELECT count(*) AS n FROM pg_stat_wal_receiver'))[0]?.n === '0',
+  );
+  const error = await planFor(engine.deps, topology.name, 'postgres-switchover', 'pg2').catch(
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PlanError);
+  expect((error as PlanError).message).toMatch(/no switchover to pg2: it is not streaming/);
+  // (RESET would drop the conninfo pg_basebackup -R wrote to postgresql.auto.conf: set it again.)
+  await c.psql('pg2', `ALTER SYSTEM SET primary_conninfo = '${c.primary.conninfo}'`);
+  await c.psql('pg2', 'SELECT pg_reload_conf()');
+  await until(
+    'pg2 to stream again',
+    async () => (await c.psql('pg2', 'SELECT count(*) AS n FROM pg_stat_wal_receiver'))[0]?.n === '1',
+  );
+
+  const outcome = await startRun(engine.deps, {
+    topology: topology.name,
+    runbook: 'postgres-switchover',
+    target: 'pg2',
+    requester: alice,
+  });
+  if (outcome.kind !== 'started') throw new Error(outcome.kind);
+  expect((await settled(engine, outcome.run.id)).state).toBe('awaiting-approval');
+  // Streaming and the archive are cut after the plan: pg2 can never see pg1's shutdown checkpoint.
+  await c.cutStreaming('pg2');
+  await c.psql('pg2', "ALTER SYSTEM SET restore_command = ''");
+  await c.psql('pg2', 'SELECT pg_reload_conf()');
+  await c.psql('pg1', 'INSERT INTO t SELECT generate_series(101, 200)');
+  expect(await approveNext(engine, outcome.run.id)).toBe('stop-primary');
+
+  const run = await settled(engine, outcome.run.id, 150_000);
+  expect(run.state).toBe('failed');
+  expect(run.reason).toMatch(
+    /^zero-loss--pg2: Zero loss could not be proven: pg2 never replayed pg1's last checkpoint, so nothing was promoted\. pg1 is left STOPPED/,
+  );
+  expect((await stepResult(engine, outcome.run.id, 'promote'))?.state ?? 'pending').toBe('pending');
+  expect(c.isRunning('pg1')).toBe(false);
+  expect(await c.psql('pg2', 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: true }]);
+
+  // Nothing was lost: pg1 stopped cleanly and comes back with every row.
+  await c.start('pg1');
+  expect(await count(c, 'pg1')).toBe(200);
+});

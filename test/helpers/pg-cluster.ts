@@ -1,9 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { closedPort } from './blackhole';
+import { postmasterPid, processTree } from './pg-process';
 import { ownByPgUser, PG_BIN, pgTemplate, runAsPgUser } from './pg-template';
 import { sshUser } from './sshd';
 
@@ -27,6 +28,8 @@ export interface PgCluster {
   user: string;
   primary: PgNode;
   standbys: PgNode[];
+  /** Allocated but empty and stopped (options.empty); also in `nodes`. */
+  empty: PgNode[];
   nodes: PgNode[];
   node(ref: NodeRef): PgNode;
   /** Run one statement on a node over TCP (fresh session, `$1` parameters); returns its rows. */
@@ -60,6 +63,11 @@ export interface PgClusterOptions {
   standbys?: number;
   /** Node names, primary first; default pg1, pg2, … */
   names?: string[];
+  /**
+   * Nodes of a data center still to be built: a port, an empty data directory (0700, owned by
+   * the cluster user) and a log file path, never started; a runbook's clone step fills them.
+   */
+  empty?: string[];
 }
 
 const live = new Set<PgCluster>();
@@ -101,25 +109,6 @@ function cp(from: string, to: string): Promise<void> {
   );
 }
 
-/** Postmaster and its children: a hung server hangs whole, not just its listener. */
-function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of execFileSync('ps', ['-e', '-o', 'pid=,ppid=']).toString().trim().split('\n')) {
-    const [p, pp] = entry.trim().split(/\s+/).map(Number);
-    if (p !== undefined && pp !== undefined) children.set(pp, [...(children.get(pp) ?? []), p]);
-  }
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) all.push(...(children.get(all[i] as number) ?? []));
-  return all;
-}
-
-function postmasterPid(node: PgNode): number | null {
-  const file = join(node.dataDir, 'postmaster.pid');
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
 export async function startPgCluster(options: PgClusterOptions = {}): Promise<PgCluster> {
   const count = 1 + (options.standbys ?? 2);
   const names = options.names ?? Array.from({ length: count }, (_, i) => `pg${i + 1}`);
@@ -134,7 +123,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   await runAsPgUser('/bin/mkdir', ['-m', '700', archiveDir, socketDir]);
 
   const nodes: PgNode[] = [];
-  for (const name of names) {
+  for (const name of [...names, ...(options.empty ?? [])]) {
     const port = await closedPort();
     nodes.push({
       name,
@@ -144,7 +133,9 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
       conninfo: `host=127.0.0.1 port=${port} user=${user}`,
     });
   }
-  const [primary, ...standbys] = nodes as [PgNode, ...PgNode[]];
+  const [primary, ...standbys] = nodes.slice(0, count) as [PgNode, ...PgNode[]];
+  const empty = nodes.slice(count);
+  await Promise.all(empty.map((n) => runAsPgUser('/bin/mkdir', ['-m', '700', n.dataDir])));
   const hung = new Set<string>();
 
   const node = (ref: NodeRef): PgNode => {
@@ -203,6 +194,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
     user,
     primary,
     standbys,
+    empty,
     nodes,
     node,
     psql,

@@ -33,10 +33,11 @@ export const POSTGRES_PROBE_SQL = {
     flush_lsn::text AS flush_lsn, replay_lsn::text AS replay_lsn, sync_state,
     (extract(epoch FROM replay_lag) * 1000)::float8 AS replay_lag_ms
     FROM pg_stat_replication ORDER BY application_name`,
-  // What a base backup of the primary copies (WAN estimate of a new data center); databases this
-  // user may not connect to are left out rather than failing the whole probe.
+  // What a base backup of the primary copies (WAN estimate of a new data center), template0
+  // included (it is copied too); databases this user may not connect to are left out rather than
+  // failing the whole probe, so it is a lower bound.
   size: `SELECT sum(pg_database_size(oid))::bigint::text AS bytes FROM pg_database
-    WHERE datallowconn AND has_database_privilege(oid, 'CONNECT')`,
+    WHERE has_database_privilege(oid, 'CONNECT')`,
   archiver: `SELECT archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal,
     last_failed_time FROM pg_stat_archiver`,
   settings: `SELECT name, setting FROM pg_settings WHERE name IN (${KEY_SETTINGS.map(() => '?').join(', ')})`,

@@ -12,6 +12,7 @@ import {
 import { inspectPostgres } from './probe';
 import type { PostgresReport } from './report';
 import { postgresFailover } from './runbooks/failover';
+import { postgresNewDatacenter } from './runbooks/new-datacenter';
 import { postgresRebuildStandby } from './runbooks/rebuild-standby';
 import { postgresSwitchover } from './runbooks/switchover';
 import { pgStatusMessage } from './status-blocks';
@@ -40,13 +41,13 @@ function checkTopology(topology: Topology): TopologyProblem[] {
   });
 }
 
-/** PostgreSQL streaming replication (seed 003): failover, rebuild a standby, switchover. */
+/** PostgreSQL streaming replication (seed 003): failover, rebuild a standby, switchover, new data center. */
 export const postgresStreaming: Flavour<PostgresReport> = {
   name: 'postgres-streaming',
   title: 'PostgreSQL streaming replication',
   checkTopology,
   inspect: (topology, fleet) => inspectPostgres(topology, fleet),
-  runbooks: [postgresFailover, postgresRebuildStandby, postgresSwitchover],
+  runbooks: [postgresFailover, postgresRebuildStandby, postgresSwitchover, postgresNewDatacenter],
   nodeSets: POSTGRES_NODE_SETS,
   nodeSet: postgresNodeSet,
   emptySetReason: postgresEmptySetReason,

@@ -124,6 +124,13 @@ export function rejoinSteps(
       gate: 'rebuild',
       independent: true,
     },
+    ...settleSteps(target),
+  ];
+}
+
+/** After a copy (pg_rewind, pg_basebackup): the node's own settings again, then start it as a standby. */
+export function settleSteps(target: string): StepTemplate[] {
+  return [
     {
       id: 'local-settings',
       title: "Re-apply the node's own settings (port, cluster_name, …) after the copy",

@@ -85,6 +85,10 @@ it('switches over to a standby without losing a row; the old primary streams fro
   expect(await count(c, 'pg2')).toBe(before);
   expect((await stepResult(engine, outcome.run.id, 'read-timeline'))?.result?.captured.timeline).toBe('2');
   await c.psql('pg2', 'INSERT INTO t VALUES (21001)');
+  // It archives at once (a second failure must not lose what it writes).
+  expect(await c.psql('pg2', 'SELECT archived_count > 0 AS ok FROM pg_stat_archiver')).toEqual([
+    { ok: true },
+  ]);
 
   // The old primary is a standby of pg2 with its own port; pg3 streams from pg2 too.
   for (const standby of ['pg1', 'pg3']) {

@@ -3,6 +3,7 @@ import { planFail } from '../../runbook/plan-error';
 import type { Runbook } from '../../runbook/types';
 import type { NodeSetContext } from '../types';
 import type { PostgresNodeStatus, PostgresReport } from './report';
+import { CATCH_UP_TIMEOUT_MS } from './runbooks/switchover-steps';
 
 type Ctx = NodeSetContext<PostgresReport>;
 
@@ -136,7 +137,7 @@ export function checkSwitchoverTarget(runbook: Runbook, ctx: Ctx): string[] {
   const max = topology.postgres?.maxLagBytes ?? MB;
   if (node!.lagBytes === null || node!.lagBytes > max)
     warnings.push(
-      `${target} is ${node!.lagBytes ?? 'an unknown number of'} bytes behind ${primary.name}: writes stay down while it catches up (refused after 60 s)`,
+      `${target} is ${node!.lagBytes ?? 'an unknown number of'} bytes behind ${primary.name}: writes stay down while it catches up (refused after ${CATCH_UP_TIMEOUT_MS / 1000} s)`,
     );
   return warnings;
 }

@@ -1,5 +1,13 @@
 import type { Runbook } from '../../../runbook/types';
-import { canarySteps, followingChecklist, isTrue, on, rebuildSteps, repointStep } from './steps';
+import {
+  archivingSteps,
+  canarySteps,
+  followingChecklist,
+  isTrue,
+  on,
+  rebuildSteps,
+  repointStep,
+} from './steps';
 
 /**
  * Seed 003 A.2 on PostgreSQL 15 (SYSTEMS.md §2.4): fence the old primary, let the candidate
@@ -97,30 +105,7 @@ export const postgresFailover: Runbook = {
       ],
       risk: 'read',
     },
-    {
-      id: 'switch-wal',
-      title: 'Switch WAL so the new primary archives at once',
-      target: on('candidate'),
-      action: { kind: 'sql', sql: 'SELECT pg_switch_wal()::text AS lsn', params: [] },
-      risk: 'write',
-    },
-    {
-      id: 'archiving',
-      title: 'Wait until the new primary archives WAL (else a second failure loses data)',
-      target: on('candidate'),
-      action: {
-        kind: 'wait-until',
-        probe: {
-          kind: 'sql',
-          sql: 'SELECT archived_count > 0 AND (last_failed_time IS NULL OR last_archived_time >= last_failed_time) AS ok FROM pg_stat_archiver',
-          params: [],
-        },
-        until: isTrue(),
-        intervalMs: 500,
-        timeoutMs: 120_000,
-      },
-      risk: 'read',
-    },
+    ...archivingSteps('candidate'),
     repointStep('repoint-standbys'),
     ...rebuildSteps('rewind-standbys', 'rewind', 'candidate').map((s) => ({
       ...s,

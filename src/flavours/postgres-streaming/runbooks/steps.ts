@@ -242,4 +242,37 @@ export function canarySteps(primary = 'candidate', standbys = 'other-standbys'):
   ];
 }
 
+/**
+ * The new primary must archive at once (seed 003 A.3.1.1 warm spare rule: else a second failure
+ * loses what it wrote since): switch WAL and wait until pg_stat_archiver shows a success.
+ */
+export function archivingSteps(primary: string): StepTemplate[] {
+  return [
+    {
+      id: 'switch-wal',
+      title: 'Switch WAL so the new primary archives at once',
+      target: on(primary),
+      action: { kind: 'sql', sql: 'SELECT pg_switch_wal()::text AS lsn', params: [] },
+      risk: 'write',
+    },
+    {
+      id: 'archiving',
+      title: 'Wait until the new primary archives WAL (else a second failure loses data)',
+      target: on(primary),
+      action: {
+        kind: 'wait-until',
+        probe: {
+          kind: 'sql',
+          sql: 'SELECT archived_count > 0 AND (last_failed_time IS NULL OR last_archived_time >= last_failed_time) AS ok FROM pg_stat_archiver',
+          params: [],
+        },
+        until: isTrue(),
+        intervalMs: 500,
+        timeoutMs: 120_000,
+      },
+      risk: 'read',
+    },
+  ];
+}
+
 export { on, isTrue };

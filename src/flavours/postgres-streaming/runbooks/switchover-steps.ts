@@ -1,5 +1,13 @@
 import type { StepTemplate } from '../../../runbook/types';
-import { canarySteps, followingChecklist, isTrue, on, rejoinSteps, repointStep } from './steps';
+import {
+  archivingSteps,
+  canarySteps,
+  followingChecklist,
+  isTrue,
+  on,
+  rejoinSteps,
+  repointStep,
+} from './steps';
 
 /** How long the target may take to replay the stopped primary's last checkpoint before the switchover is refused. */
 export const CATCH_UP_TIMEOUT_MS = 60_000;
@@ -48,6 +56,7 @@ export function switchoverSteps(followers: string): StepTemplate[] {
         kind: 'wait-until',
         probe: {
           kind: 'sql',
+          // The shutdown checkpoint is the last record: every commit ends at or before its start.
           sql: 'SELECT coalesce(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), ?::pg_lsn) >= 0, false) AS ok',
           params: [{ capture: 'checkpoint', step: 'last-checkpoint', node: 'single' }],
         },
@@ -103,6 +112,7 @@ export function switchoverSteps(followers: string): StepTemplate[] {
       ],
       risk: 'read',
     },
+    ...archivingSteps('target'),
     repointStep('switchover-standbys', 'target'),
     // The old primary stopped cleanly at the fork point: pg_rewind has little or nothing to undo
     // and -R makes it a standby. Never a clone fallback here: that could be a full copy over a WAN.

@@ -1,5 +1,6 @@
 import type { EngineRuntime } from '../../src/app/engine-runtime';
-import { startRun } from '../../src/engine/start';
+import { planFor, startRun } from '../../src/engine/start';
+import { PlanError } from '../../src/runbook/resolve';
 import { dropPrefix } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
@@ -53,6 +54,15 @@ it('seeds wa1 over the WAN once, clones wa2 from it locally, switches over to wa
     },
   });
   const engine = (rt = await pgEngine(topology, prefix));
+
+  // The first new node must be in another data center than the primary, and not run yet.
+  const refused = await planFor(engine.deps, topology.name, 'postgres-new-datacenter', 'ec2').catch(
+    (e: unknown) => e,
+  );
+  expect(refused).toBeInstanceOf(PlanError);
+  expect((refused as PlanError).message).toMatch(
+    /no new data center from ec2: it is in ec, the primary's own/,
+  );
 
   const outcome = await startRun(engine.deps, {
     topology: topology.name,

@@ -1,5 +1,5 @@
 import type { EngineRuntime } from '../../src/app/engine-runtime';
-import { startRun } from '../../src/engine/start';
+import { planFor, startRun } from '../../src/engine/start';
 import { PlanError } from '../../src/runbook/resolve';
 import { dropPrefix } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
@@ -7,7 +7,6 @@ import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { approveNext, driveToEnd, pgEngine, settled, stepResult, until } from '../helpers/pg-runs';
 import { pgTopology } from '../helpers/pg-topology';
 import { startSshd, type TestSshd } from '../helpers/sshd';
-import { planFor } from '../../src/engine/start';
 
 /**
  * Issue 12: postgres-switchover end to end on a real primary and two standbys, steps over a real
@@ -114,7 +113,17 @@ it('refuses when the target cannot catch up: nothing promoted, the old primary l
   const topology = pgTopology(c, { sshd });
   const engine = (rt = await pgEngine(topology, prefix));
 
-  // A target that does not stream is refused before anything is stopped.
+  // Refused before anything is stopped: a target with replay paused (someone paused it on purpose),
+  // the primary itself, and a target that does not stream.
+  const refusal = (target: string) =>
+    planFor(engine.deps, topology.name, 'postgres-switchover', target).then(
+      () => 'planned',
+      (e: unknown) => (e instanceof PlanError ? `${e.code}: ${e.message}` : String(e)),
+    );
+  await c.pauseReplay('pg2');
+  expect(await refusal('pg2')).toMatch(/^refused: no switchover to pg2: its WAL replay is paused/);
+  await c.resumeReplay('pg2');
+  expect(await refusal('pg1')).toMatch(/^refused: no switchover to pg1: it is not a standby that answers/);
   await c.cutStreaming('pg2');
   await until(
     'pg2 to stop streaming',

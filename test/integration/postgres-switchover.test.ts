@@ -105,55 +105,72 @@ it('switches over to a standby without losing a row; the old primary streams fro
   ]);
 });
 
-it('refuses when the target cannot catch up: nothing promoted, the old primary left stopped, and says why', async () => {
+async function oneStandby(): Promise<{ c: PgCluster; engine: EngineRuntime; topology: string }> {
   const c = (cluster = await startPgCluster({ standbys: 1 }));
   await c.psql(c.primary, 'CREATE TABLE t (id int)');
   await c.psql(c.primary, 'INSERT INTO t SELECT generate_series(1, 100)');
   await c.waitForCatchUp();
   const topology = pgTopology(c, { sshd });
-  const engine = (rt = await pgEngine(topology, prefix));
+  return { c, engine: (rt = await pgEngine(topology, prefix)), topology: topology.name };
+}
 
-  // Refused before anything is stopped: a target with replay paused (someone paused it on purpose),
-  // the primary itself, and a target that does not stream.
+const receivers = async (c: PgCluster, node: string) =>
+  (await c.psql(node, 'SELECT count(*) AS n FROM pg_stat_wal_receiver'))[0]?.n;
+
+it('refuses before stopping anything: paused, primary or non-streaming target; a target that stops streaming before the stop voids the approval', async () => {
+  const { c, engine, topology } = await oneStandby();
   const refusal = (target: string) =>
-    planFor(engine.deps, topology.name, 'postgres-switchover', target).then(
+    planFor(engine.deps, topology, 'postgres-switchover', target).then(
       () => 'planned',
       (e: unknown) => (e instanceof PlanError ? `${e.code}: ${e.message}` : String(e)),
     );
+  // Someone paused replay on purpose: not Recover's to resume.
   await c.pauseReplay('pg2');
   expect(await refusal('pg2')).toMatch(/^refused: no switchover to pg2: its WAL replay is paused/);
   await c.resumeReplay('pg2');
   expect(await refusal('pg1')).toMatch(/^refused: no switchover to pg1: it is not a standby that answers/);
   await c.cutStreaming('pg2');
-  await until(
-    'pg2 to stop streaming',
-    async () => (await c.psql('pg2', 'SELECT count(*) AS n FROM pg_stat_wal_receiver'))[0]?.n === '0',
-  );
-  const error = await planFor(engine.deps, topology.name, 'postgres-switchover', 'pg2').catch(
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PlanError);
-  expect((error as PlanError).message).toMatch(/no switchover to pg2: it is not streaming/);
+  await until('pg2 to stop streaming', async () => (await receivers(c, 'pg2')) === '0');
+  expect(await refusal('pg2')).toMatch(/^refused: no switchover to pg2: it is not streaming/);
   // (RESET would drop the conninfo pg_basebackup -R wrote to postgresql.auto.conf: set it again.)
   await c.psql('pg2', `ALTER SYSTEM SET primary_conninfo = '${c.primary.conninfo}'`);
   await c.psql('pg2', 'SELECT pg_reload_conf()');
-  await until(
-    'pg2 to stream again',
-    async () => (await c.psql('pg2', 'SELECT count(*) AS n FROM pg_stat_wal_receiver'))[0]?.n === '1',
-  );
+  await until('pg2 to stream again', async () => (await receivers(c, 'pg2')) === '1');
 
+  // Planned while pg2 streamed; streaming breaks while the stop waits for approval.
   const outcome = await startRun(engine.deps, {
-    topology: topology.name,
+    topology,
     runbook: 'postgres-switchover',
     target: 'pg2',
     requester: alice,
   });
   if (outcome.kind !== 'started') throw new Error(outcome.kind);
   expect((await settled(engine, outcome.run.id)).state).toBe('awaiting-approval');
-  // Streaming and the archive are cut after the plan: pg2 can never see pg1's shutdown checkpoint.
   await c.cutStreaming('pg2');
-  await c.psql('pg2', "ALTER SYSTEM SET restore_command = ''");
-  await c.psql('pg2', 'SELECT pg_reload_conf()');
+  await until('pg2 to stop streaming', async () => (await receivers(c, 'pg2')) === '0');
+  await approveNext(engine, outcome.run.id);
+  const run = await settled(engine, outcome.run.id);
+  expect(run.state).toBe('halted');
+  expect(run.reason).toMatch(/pg2: streaming from pg1 → not streaming \(zero loss could not be proven\)/);
+  expect(run.reason).toMatch(/no new plan can be made: .*no switchover to pg2: it is not streaming/);
+  // The primary was never stopped and still takes writes.
+  expect((await stepResult(engine, outcome.run.id, 'stop-primary'))?.state ?? 'pending').not.toBe('done');
+  await c.psql('pg1', 'INSERT INTO t VALUES (101)');
+  expect(await count(c, 'pg1')).toBe(101);
+});
+
+it('fails with "zero loss could not be proven" when the target cannot replay the last checkpoint: nothing promoted, the old primary left stopped', async () => {
+  const { c, engine, topology } = await oneStandby();
+  const outcome = await startRun(engine.deps, {
+    topology,
+    runbook: 'postgres-switchover',
+    target: 'pg2',
+    requester: alice,
+  });
+  if (outcome.kind !== 'started') throw new Error(outcome.kind);
+  expect((await settled(engine, outcome.run.id)).state).toBe('awaiting-approval');
+  // pg2 still streams (so nothing drifts) but replays nothing more: it cannot reach the checkpoint.
+  await c.pauseReplay('pg2');
   await c.psql('pg1', 'INSERT INTO t SELECT generate_series(101, 200)');
   expect(await approveNext(engine, outcome.run.id)).toBe('stop-primary');
 

@@ -119,25 +119,30 @@ export function checkSwitchoverTarget(runbook: Runbook, ctx: Ctx): string[] {
       'refused',
       `${primary.name} cannot be stopped by Recover (no host/service): a clean stop is what proves zero loss`,
     );
-  const node = ctx.report.nodes.find((n) => n.name === target);
   if (runbook.name === 'postgres-new-datacenter') return checkNewDc(ctx, primary);
   const settings = configOf(topology, target)?.postgres;
-  const refuse = (why: string) => planFail('refused', `no switchover to ${target}: ${why}`);
+  const refuse: (why: string) => never = (why) => planFail('refused', `no switchover to ${target}: ${why}`);
+  const node = ctx.report.nodes.find((n) => n.name === target);
   if (!node || !answers(node) || node.role !== 'standby')
     refuse(`it is not a standby that answers (${node?.error ?? node?.role ?? 'unknown'})`);
   if (settings?.backupOnly || settings?.priority === 0) refuse('it is backup-only or has priority 0');
-  if (node!.replayPaused) refuse('its WAL replay is paused (someone paused it on purpose: resume it first)');
-  if (node!.timeline !== primary.timeline)
-    refuse(`it is on timeline ${node!.timeline ?? '?'}, ${primary.name} on ${primary.timeline ?? '?'}`);
-  if (!node!.streaming)
+  if (node.replayPaused) refuse('its WAL replay is paused (someone paused it on purpose: resume it first)');
+  if (node.timeline !== primary.timeline)
+    refuse(`it is on timeline ${node.timeline ?? '?'}, ${primary.name} on ${primary.timeline ?? '?'}`);
+  if (!node.streaming)
     refuse(
       `it is not streaming: it could not receive ${primary.name}'s last WAL, so zero loss could not be proven`,
     );
   const warnings: string[] = [];
   const max = topology.postgres?.maxLagBytes ?? MB;
-  if (node!.lagBytes === null || node!.lagBytes > max)
+  if (node.lagBytes === null || node.lagBytes > max)
     warnings.push(
-      `${target} is ${node!.lagBytes ?? 'an unknown number of'} bytes behind ${primary.name}: writes stay down while it catches up (refused after ${CATCH_UP_TIMEOUT_MS / 1000} s)`,
+      `${target} is ${node.lagBytes ?? 'an unknown number of'} bytes behind ${primary.name}: writes stay down while it catches up (refused after ${CATCH_UP_TIMEOUT_MS / 1000} s)`,
+    );
+  // Not repointed by this run: they keep following the stopped primary until someone acts.
+  for (const n of ctx.report.nodes.filter((x) => x.name !== target && x.role === 'unknown'))
+    warnings.push(
+      `${n.name} could not be read (${n.error ?? 'unknown'}): it is not repointed; afterwards run postgres-rebuild-standby --target ${n.name}`,
     );
   return warnings;
 }

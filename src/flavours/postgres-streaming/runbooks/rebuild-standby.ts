@@ -26,7 +26,8 @@ export const postgresRebuildStandby: Runbook = {
           params: [],
         },
         until: isTrue(),
-        intervalMs: 300,
+        // Streams within about a second of its start; one cheap query per check.
+        intervalMs: 100,
         timeoutMs: 600_000,
       },
       risk: 'read',

@@ -22,7 +22,7 @@ export interface RecoverEngine {
   close(): Promise<void>;
 }
 
-/** An engine for one topology, started before the crash as a running bot would be. */
+/** An engine for one topology, started before the crash as the running bot would be. */
 export async function recoverEngine(topology: Topology, prefix: string): Promise<RecoverEngine> {
   const config = RecoverConfig.parse({
     topologies: [{ ...topology, access: { approvers: ['bob'] }, monitor: { enabled: false } }],
@@ -34,6 +34,9 @@ export async function recoverEngine(topology: Topology, prefix: string): Promise
     notifier: new RecordingNotifier(),
   });
   rt.startWorker();
+  // As the bot does at start (slack-bot.ts): SSH handshakes happen before the crash, not after.
+  const failed = await rt.warmHosts();
+  if (failed.length > 0) throw new Error(`SSH warm-up failed: ${JSON.stringify(failed)}`);
   return {
     rt,
     close: async () => {
@@ -69,7 +72,11 @@ export async function runWithApprovals(
       const run = await rt.deps.ledger.getRun(runId);
       if (!run) throw new Error(`run ${runId} vanished`);
       if (TERMINAL_RUN_STATES.includes(run.state) || run.state === 'halted') return run.state;
-      if (run.state === 'awaiting-approval') {
+      // A person sees the prompt once the engine has posted it and let go of the run; a click that
+      // lands while the worker still holds it is retried 500 ms later (jobs/run-processor.ts
+      // BUSY_RETRY_MS), a delay no human approval meets. That wait counts as approval time.
+      const holder = run.state === 'awaiting-approval' ? await rt.deps.lease.current(topology) : null;
+      if (run.state === 'awaiting-approval' && holder?.busy === false) {
         await approve(rt.deps, { runId, approver: bob });
         // Until the engine has taken it, the run still says awaiting-approval: do not approve twice.
         while ((await rt.deps.ledger.getRun(runId))?.state === 'awaiting-approval')

@@ -17,7 +17,7 @@ import { loadDatabase } from '../test/helpers/pg-load';
 import { runAsPgUser } from '../test/helpers/pg-template';
 import { pgTopology } from '../test/helpers/pg-topology';
 import type { TestSshd } from '../test/helpers/sshd';
-import { observeStreaming } from './failover-poller';
+import { observeStreaming, POLL_TABLE_SQL } from './failover-poller';
 import { breakdown, recoverEngine, runWithApprovals, type Breakdown } from './failover-recover';
 import { dropCluster, freshCluster } from './failover-runs';
 
@@ -38,10 +38,11 @@ export interface RebuildResult {
   basebackup: { ms: number; pgBasebackupMs: number; startMs: number; emptyDirMs: number };
 }
 
-export async function rebuildBench(sshd: TestSshd, prefix: string): Promise<RebuildResult> {
+export async function rebuildBench(sshd: TestSshd, prefix: string, bytes: number): Promise<RebuildResult> {
   const c = await freshCluster(1);
   try {
-    const loaded = await loadDatabase(c);
+    await c.psql(c.primary, POLL_TABLE_SQL); // the observer's write on the new primary
+    const loaded = await loadDatabase(c, { bytes });
     await c.waitForCatchUp(600_000);
     const [oldPrimary, standby] = [c.primary, c.standbys[0]!];
     await c.crash(oldPrimary);
@@ -55,7 +56,13 @@ export async function rebuildBench(sshd: TestSshd, prefix: string): Promise<Rebu
       const t0 = performance.now();
       const seen = observeStreaming(c, oldPrimary, standby);
       const run = await runWithApprovals(engine, topology.name, 'postgres-rebuild-standby', oldPrimary.name);
-      const at = await seen;
+      // A run that fails never makes the node stream: stop watching then, with its reason.
+      const failed = run.ended.then(async (st) => {
+        if (st === 'done') return new Promise<never>(() => undefined);
+        const why = (await engine.rt.deps.ledger.getRun(run.runId))?.reason;
+        throw new Error(`postgres-rebuild-standby ended ${st}: ${why}`);
+      });
+      const at = await Promise.race([seen, failed]);
       const state = await run.ended;
       if (state !== 'done') throw new Error(`postgres-rebuild-standby ended ${state}`);
       const b = await breakdown(engine, run);

@@ -7,7 +7,8 @@
  *     median recover / median repmgr ≤ 1.0.
  *  2. rebuild of the old primary as a standby on ~1 GiB: postgres-rebuild-standby (pg_rewind) vs
  *     a plain pg_basebackup (see failover-rebuild.ts). Target: ratio ≤ 0.2.
- * RECOVER_BENCH_FAILOVER_REPS (default 5) repetitions each; RECOVER_BENCH_SKIP_REBUILD=1 skips 2.
+ * RECOVER_BENCH_FAILOVER_REPS (default 5) repetitions each; RECOVER_BENCH_SKIP_REBUILD=1 skips 2;
+ * RECOVER_BENCH_REBUILD_MB (default 1024) sizes its database.
  * Prints one JSON object (the other benches write no file either).
  */
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +27,7 @@ import {
 
 const REPS = Number(process.env.RECOVER_BENCH_FAILOVER_REPS ?? 5);
 const SKIP_REBUILD = process.env.RECOVER_BENCH_SKIP_REBUILD === '1';
+const REBUILD_BYTES = Number(process.env.RECOVER_BENCH_REBUILD_MB ?? 1024) * 1024 * 1024;
 const FAILOVER_TARGET = 1.0;
 const REBUILD_TARGET = 0.2;
 const prefix = `bench-failover-${process.pid}`;
@@ -93,8 +95,8 @@ async function main() {
   let rebuild: (RebuildResult & { ratio: number; target: number; pass: boolean }) | { skipped: true };
   if (SKIP_REBUILD) rebuild = { skipped: true };
   else {
-    log('rebuild: loading ~1 GiB');
-    const r = await rebuildBench(sshd, prefix);
+    log(`rebuild: loading ${REBUILD_BYTES / 1024 ** 2} MiB`);
+    const r = await rebuildBench(sshd, prefix, REBUILD_BYTES);
     const rr = ratio(r.recover.ms, r.basebackup.ms);
     log(`rebuild: recover ${r.recover.ms} ms vs pg_basebackup ${r.basebackup.ms} ms`);
     rebuild = { ...r, ratio: rr, target: REBUILD_TARGET, pass: rr <= REBUILD_TARGET };

@@ -42,6 +42,11 @@ export interface EngineRuntime {
   redis: Redis;
   warnings: string[];
   startWorker(options?: Partial<Omit<RunWorkerOptions, 'connection' | 'prefix'>>): Worker;
+  /**
+   * Open the SSH connection of every node now, so a run started after a crash does not pay the
+   * handshakes on its critical path. Returns the nodes that could not be reached (never throws).
+   */
+  warmHosts(): Promise<{ node: string; error: string }[]>;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       deps,
       redis,
       warnings,
+      warmHosts: () => hosts.warm(options.config.topologies.flatMap((t) => t.nodes)),
       startWorker(workerOptions = {}) {
         // A worker beats while it moves a run, three times per job lock period.
         deps.liveness = livenessFor(workerOptions.lockDurationMs);

@@ -76,6 +76,10 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
   forward.to = notifier;
 
   runtime.startWorker({ ...o.workerTimings, onError });
+  // Connected before any incident: a failover's first probe would otherwise wait for SSH handshakes.
+  void runtime.warmHosts().then((failed) => {
+    for (const f of failed) o.log.warn({ node: f.node, err: f.error }, 'SSH connection at start failed');
+  });
   // Ambient monitoring: schedules synced with the config, this instance's share of the polls.
   const monitor = await startMonitorRuntime({
     config: o.config,

@@ -40,6 +40,24 @@ export class HostExecutors {
     return executor;
   }
 
+  /**
+   * Connect to every node's host now (SSH handshakes cost ~0.5 s each on a busy machine), so a
+   * run's first probe and steps find the connections open. Returns the nodes that failed and why.
+   */
+  async warm(nodes: readonly NodeConfig[]): Promise<{ node: string; error: string }[]> {
+    const tried = nodes
+      .filter((n) => n.host?.transport === 'ssh')
+      .map(async (n) => {
+        try {
+          await this.get(n).connect?.();
+          return null;
+        } catch (err) {
+          return { node: n.name, error: (err as Error).message };
+        }
+      });
+    return (await Promise.all(tried)).filter((f) => f !== null);
+  }
+
   /** Closes every connection; later get() calls start afresh. */
   async closeAll(): Promise<void> {
     const executors = [...this.cache.values()];

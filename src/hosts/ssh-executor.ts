@@ -164,6 +164,11 @@ export class SshExecutor implements HostExecutor {
     });
   }
 
+  /** The handshake ahead of need: a failover should not pay it after the crash. Kept alive by keepalives. */
+  async connect(): Promise<void> {
+    await this.connection();
+  }
+
   /** A raw exec channel for streaming pipelines (dump → restore). The caller owns its streams and exit. */
   async spawn(argv: readonly string[]): Promise<ClientChannel> {
     return this.exec(await this.connection(), argv);

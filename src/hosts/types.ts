@@ -22,5 +22,7 @@ export interface RunOptions {
 export interface HostExecutor {
   readonly node: string;
   run(argv: readonly string[], options: RunOptions): Promise<CommandResult>;
+  /** Open the connection now (SSH) rather than on the first command; a no-op where there is none. */
+  connect?(): Promise<void>;
   close(): Promise<void>;
 }

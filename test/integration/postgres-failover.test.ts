@@ -4,7 +4,9 @@ import { RecoverConfig, type Topology } from '../../src/config/topology';
 import { approve } from '../../src/engine/decisions';
 import { planFor, startRun } from '../../src/engine/start';
 import type { RunState } from '../../src/engine/types';
+import { HostExecutors } from '../../src/hosts/executors';
 import { PlanError } from '../../src/runbook/resolve';
+import { closedPort } from '../helpers/blackhole';
 import { dropPrefix, RecordingNotifier } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { until } from '../helpers/until';
@@ -51,6 +53,8 @@ async function engineFor(topology: Topology): Promise<EngineRuntime> {
     notifier: new RecordingNotifier(),
   });
   rt.startWorker();
+  // As the bot does at start: every node's SSH connection is open before anything fails.
+  expect(await rt.warmHosts()).toEqual([]);
   return rt;
 }
 
@@ -148,6 +152,7 @@ it('fails over after a crash of the primary, then rebuilds the old primary as a 
 
 it('refuses to plan a failover while two nodes answer as primary; a live primary needs the allow-data-loss gate', async () => {
   const c = (cluster = await startPgCluster({ standbys: 1 }));
+  const closed = await closedPort();
   const topology = pgTopology(c, { sshd });
   const engine = await engineFor(topology);
 
@@ -173,6 +178,19 @@ it('refuses to plan a failover while two nodes answer as primary; a live primary
   expect(error).toBeInstanceOf(PlanError);
   expect((error as PlanError).code).toBe('refused');
   expect((error as PlanError).message).toMatch(/two-primaries/);
+
+  // Warming up a host that does not answer reports it and throws nothing: the bot still starts.
+  const down = pgTopology(c, {
+    sshd: { ...sshd, hostConfig: () => ({ ...sshd.hostConfig(), port: closed }) },
+  });
+  const hosts = new HostExecutors();
+  try {
+    const failed = await hosts.warm(down.nodes);
+    expect(failed.map((f) => f.node)).toEqual(['pg1', 'pg2']);
+    expect(failed[0]!.error).toMatch(/cannot connect/);
+  } finally {
+    await hosts.closeAll();
+  }
 });
 
 it('wrong candidate: a priority-0 standby past the candidate is rewound after a second person accepts the loss', async () => {

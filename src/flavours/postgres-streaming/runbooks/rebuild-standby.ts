@@ -13,6 +13,16 @@ export const postgresRebuildStandby: Runbook = {
   source: '003_7036779b36b4e546.txt (A.3.5, A.3.6)',
   target: 'any',
   steps: [
+    {
+      id: 'checkpoint-primary',
+      title: 'Checkpoint the primary, so pg_rewind reads its current timeline',
+      target: on('primary'),
+      // pg_rewind takes the source's timeline from pg_control, which still says the old one after
+      // a promotion until a checkpoint: it then answers "no rewind required" and the node, past
+      // the fork, never streams (measured on PostgreSQL 15 when the promotion was not Recover's).
+      action: { kind: 'sql', sql: 'CHECKPOINT', params: [] },
+      risk: 'write',
+    },
     ...rebuildSteps('target', 'rewind-or-clone', 'source'),
     {
       id: 'streaming',
@@ -26,7 +36,8 @@ export const postgresRebuildStandby: Runbook = {
           params: [],
         },
         until: isTrue(),
-        intervalMs: 300,
+        // Streams within about a second of its start; one cheap query per check.
+        intervalMs: 100,
         timeoutMs: 600_000,
       },
       risk: 'read',

@@ -187,7 +187,9 @@ export function followingChecklist(
             params: [],
           },
       until: isTrue(),
-      intervalMs: 500,
+      // A repointed standby streams within ~0.5 s (PostgreSQL restarts its WAL receiver on
+      // reload): a check is one cheap query per standby, so look often rather than add 0.5 s.
+      intervalMs: 100,
       timeoutMs: 300_000,
     },
     risk: 'read',
@@ -234,7 +236,8 @@ export function canarySteps(primary = 'candidate', standbys = 'other-standbys'):
           params: [{ capture: 'token', step: 'canary-write', node: 'single' }],
         },
         until: isTrue(),
-        intervalMs: 300,
+        // Streaming standbys replay the canary within milliseconds: a long pause would be pure wait.
+        intervalMs: 100,
         timeoutMs: 120_000,
       },
       risk: 'read',

@@ -11,6 +11,7 @@ import type { AlertStore } from '../monitor/alert-store';
 import { alertMessage, errorMessage, planMessage, statusMessage } from './blocks';
 import { codeBlock } from './blocks/limits';
 import type { SlackJob } from './jobs';
+import type { SlackMessage } from './blocks/types';
 import type { MessageSink } from './outbox';
 import type { RunThreads } from './run-threads';
 
@@ -20,6 +21,8 @@ export interface SlackHandlerDeps {
   threads: RunThreads;
   alerts: AlertStore;
   runbookNames: (flavour: string) => string[];
+  /** Failures of sends not waited for (the person who asked is told too, when possible). */
+  onError?: (err: Error) => void;
 }
 
 type Where = { channel: string; user: string };
@@ -42,18 +45,32 @@ async function explained(d: SlackHandlerDeps, where: Where, work: () => Promise<
   }
 }
 
+/**
+ * Hand an answer to the outbox and return: the request's worker slot is not held while the post
+ * waits for its channel's turn (about one message a second per channel). A failed post is told to
+ * the person who asked.
+ */
+function answer(d: SlackHandlerDeps, where: Where, message: SlackMessage): void {
+  d.outbox.post(where.channel, message).catch((err: Error) => {
+    d.onError?.(err);
+    return d.outbox
+      .ephemeral(where.channel, where.user, errorMessage('Recover could not post its answer', err.message))
+      .catch(() => undefined);
+  });
+}
+
 export const slackHandlers = {
   status: (d: SlackHandlerDeps, job: SlackJob<'status'>) =>
     explained(d, job, async () => {
       const topology = topologyOf(d.engine, job.topology);
       const report = await d.engine.inspect(topology);
-      await d.outbox.post(job.channel, statusMessage(report, d.runbookNames(topology.flavour)));
+      answer(d, job, statusMessage(report, d.runbookNames(topology.flavour)));
     }),
 
   plan: (d: SlackHandlerDeps, job: SlackJob<'plan'>) =>
     explained(d, job, async () => {
       const plan = await planFor(d.engine, job.topology, job.runbook, job.target);
-      await d.outbox.post(job.channel, planMessage(plan));
+      answer(d, job, planMessage(plan));
     }),
 
   start: (d: SlackHandlerDeps, job: SlackJob<'start'>) =>
@@ -77,7 +94,7 @@ export const slackHandlers = {
             'Here is the new plan; start that one if it is right.',
           ),
         );
-        await d.outbox.post(job.channel, planMessage(outcome.plan));
+        answer(d, job, planMessage(outcome.plan));
       }
     }),
 

@@ -24,19 +24,23 @@ export interface SlackNotifierDeps {
 /**
  * The engine's voice in Slack: one parent message per run, updated in place, and a thread with
  * one reply per step. notify() returns at once: Slack's pace (about one message a second per
- * channel) must never hold a recovery back. Each run's messages are chained to keep their order.
+ * channel) must never hold a recovery back. Each run's events are handed to the outbox in order,
+ * without waiting for Slack: progress coalesces there, and approval requests and halts (a person
+ * must act) go ahead of the progress still queued.
  */
 export class SlackNotifier implements Notifier {
   private readonly chains = new Map<string, Promise<void>>();
+  /** Sends not waited for; drain() waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Approval requests on their way: the decision updates that message once it has a ts. */
+  private readonly approvalPosts = new Map<string, Promise<string | undefined>>();
 
   constructor(private readonly deps: SlackNotifierDeps) {}
 
   async notify(event: EngineEvent): Promise<void> {
     const runId = event.run.id;
     const previous = this.chains.get(runId) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.deliver(event))
-      .catch((err: unknown) => this.deps.onError(err instanceof Error ? err : new Error(String(err))));
+    const next = previous.then(() => this.deliver(event)).catch((err: unknown) => this.report(err));
     this.chains.set(runId, next);
     void next.then(() => {
       if (this.chains.get(runId) === next) this.chains.delete(runId);
@@ -45,24 +49,42 @@ export class SlackNotifier implements Notifier {
 
   /** Wait until every message queued so far has been handed to Slack. */
   async drain(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+    for (;;) {
+      if (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+      else if (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+      else break;
+    }
     await this.deps.outbox.drain();
+  }
+
+  private report(err: unknown): void {
+    this.deps.onError(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Hand a send to the outbox and go on; its failure is reported, not thrown. */
+  private later<T>(send: Promise<T>): Promise<T | undefined> {
+    const tracked = send.catch((err: unknown) => (this.report(err), undefined));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    return tracked;
   }
 
   private async deliver(event: EngineEvent): Promise<void> {
     const thread = await this.deps.threads.get(event.run.id);
     if (!thread) return; // started from a terminal: nothing to say in Slack
     const { outbox, threads } = this.deps;
-    const reply = (message: Parameters<MessageSink['post']>[1]) =>
-      outbox.post(thread.channel, message, thread.ts ?? undefined);
+    const reply = (message: Parameters<MessageSink['post']>[1], urgent = false) =>
+      outbox.post(thread.channel, message, thread.ts ?? undefined, { urgent });
 
     switch (event.type) {
       case 'run-started': {
         if (thread.ts) {
-          await reply(planMessage(event.plan)); // a new plan after drift: show it in the thread
+          void this.later(reply(planMessage(event.plan))); // a new plan after drift: show it in the thread
           return this.updateParent(event.run);
         }
-        const { ts } = await outbox.post(thread.channel, runParentMessage(event.run, event.plan, []));
+        // The run's head (with Abort) goes first: everything after is threaded under it.
+        const parent = runParentMessage(event.run, event.plan, []);
+        const { ts } = await outbox.post(thread.channel, parent, undefined, { urgent: true });
         await threads.setParent(event.run.id, ts);
         return;
       }
@@ -71,18 +93,30 @@ export class SlackNotifier implements Notifier {
       case 'step-result': {
         const plan = await this.deps.ledger.getPlan(event.run.id);
         const step = plan?.steps.find((s) => s.id === event.stepId);
-        if (step) await reply(stepResultReply(step, event.result));
+        if (step) void this.later(reply(stepResultReply(step, event.result)));
         return this.updateParent(event.run);
       }
       case 'awaiting-approval': {
         const plan = await this.deps.ledger.getPlan(event.run.id);
         const steps = plan?.steps.filter((s) => event.stepIds.includes(s.id)) ?? [];
-        const { ts } = await reply(approvalRequestMessage(event.run, event.gate, steps, event.planHash));
-        await threads.setApprovalMessage(event.run.id, event.gate, ts);
+        const key = `${event.run.id}/${event.gate}`;
+        const message = approvalRequestMessage(event.run, event.gate, steps, event.planHash);
+        const posted = this.later(
+          reply(message, true).then(async ({ ts }) => {
+            await threads.setApprovalMessage(event.run.id, event.gate, ts);
+            return ts;
+          }),
+        );
+        this.approvalPosts.set(key, posted);
+        void posted.finally(() => {
+          if (this.approvalPosts.get(key) === posted) this.approvalPosts.delete(key);
+        });
         return this.updateParent(event.run);
       }
       case 'approval-decided': {
-        const ts = await threads.approvalMessage(event.run.id, event.gate);
+        const key = `${event.run.id}/${event.gate}`;
+        const ts =
+          (await this.approvalPosts.get(key)) ?? (await threads.approvalMessage(event.run.id, event.gate));
         const plan = await this.deps.ledger.getPlan(event.run.id);
         const steps = plan?.steps.filter((s) => s.gate === event.gate) ?? [];
         const message = approvalDecidedMessage(
@@ -94,16 +128,17 @@ export class SlackNotifier implements Notifier {
           this.deps.clock().toISOString(),
           event.reason,
         );
-        if (ts) await outbox.update(thread.channel, ts, message);
-        else await reply(message);
+        void this.later<unknown>(ts ? outbox.update(thread.channel, ts, message) : reply(message));
         return this.updateParent(event.run);
       }
       case 'run-halted':
-        await reply(haltedMessage(event.run, event.unknownSteps ?? [event.stepId], event.reason));
+        void this.later(
+          reply(haltedMessage(event.run, event.unknownSteps ?? [event.stepId], event.reason), true),
+        );
         return this.updateParent(event.run);
       case 'run-finished':
-        await reply(runFinishedLine(event.run));
-        if (event.followUp) await reply(followUpMessage(event.followUp));
+        void this.later(reply(runFinishedLine(event.run)));
+        if (event.followUp) void this.later(reply(followUpMessage(event.followUp)));
         return this.updateParent(event.run);
     }
   }
@@ -118,7 +153,9 @@ export class SlackNotifier implements Notifier {
       this.deps.ledger.getSteps(run.id),
     ]);
     if (!plan) return;
-    await this.deps.outbox.update(thread.channel, thread.ts, runParentMessage(current ?? run, plan, steps));
+    void this.later(
+      this.deps.outbox.update(thread.channel, thread.ts, runParentMessage(current ?? run, plan, steps)),
+    );
   }
 }
 

@@ -1,10 +1,14 @@
 /**
  * Everything the bot says goes out through here: one ordered lane per channel, spaced to Slack's
  * ~1 message per second per channel, progress updates of one message collapsed to the latest,
- * rate-limited calls retried when Slack says, never dropped.
+ * an update identical to what Slack already shows never sent, urgent posts (approval requests)
+ * ahead of progress, rate-limited calls retried when Slack says, never dropped.
  */
-import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from './blocks/types';
+import { rateLimitDelay, SlackOutboxError, toOutboxError } from './outbox-errors';
+
+export { createSlackWebClient, SlackOutboxError } from './outbox-errors';
 
 export interface SlackOutboxOptions {
   /** Gap between the end of one call and the start of the next in a channel. */
@@ -15,50 +19,24 @@ export interface SlackOutboxOptions {
   maxRateLimitRetries?: number;
 }
 
-/** A Slack call that failed; `slackError` is Slack's code (`channel_not_found`, `not_in_channel`, …). */
-export class SlackOutboxError extends Error {
-  constructor(
-    readonly method: string,
-    readonly slackError: string,
-  ) {
-    super(`Slack ${method} failed: ${slackError}`);
-    this.name = 'SlackOutboxError';
-  }
+/** How a post queues: `urgent` (a person is waiting on it) goes ahead of everything not urgent. */
+export interface PostOptions {
+  urgent?: boolean;
 }
 
-/**
- * The WebClient the outbox expects: no retries of its own (the outbox retries, in order) and
- * rate limits surfaced at once instead of slept through inside the client.
- */
-export function createSlackWebClient(token: string, slackApiUrl?: string): WebClient {
-  return new WebClient(token, {
-    ...(slackApiUrl ? { slackApiUrl } : {}),
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logLevel: LogLevel.ERROR,
-  });
+interface Common {
+  channel: string;
+  message: SlackMessage;
+  waiters: Waiter[];
+  limited: number;
+  urgent: boolean;
 }
-
 type Item =
-  | {
-      kind: 'post';
-      channel: string;
-      message: SlackMessage;
-      threadTs?: string;
-      waiters: Waiter[];
-      limited: number;
-    }
-  | { kind: 'update'; channel: string; message: SlackMessage; ts: string; waiters: Waiter[]; limited: number }
-  | {
-      kind: 'ephemeral';
-      channel: string;
-      message: SlackMessage;
-      user: string;
-      waiters: Waiter[];
-      limited: number;
-    };
+  | (Common & { kind: 'post'; threadTs?: string })
+  | (Common & { kind: 'update'; ts: string })
+  | (Common & { kind: 'ephemeral'; user: string });
 /** An item as a caller describes it (Omit distributed over the union). */
-type Fields<T> = T extends unknown ? Omit<T, 'waiters' | 'limited'> : never;
+type Fields<T> = T extends unknown ? Omit<T, 'waiters' | 'limited' | 'urgent'> : never;
 type NewItem = Fields<Item>;
 interface Waiter {
   resolve(ts: string): void;
@@ -74,7 +52,12 @@ interface Lane {
 
 /** Where messages go: Slack through the outbox, or the terminal in the local chat shell. */
 export interface MessageSink {
-  post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
+  post(
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string,
+    options?: PostOptions,
+  ): Promise<{ ts: string }>;
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
   ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
   drain(): Promise<void>;
@@ -82,9 +65,13 @@ export interface MessageSink {
 }
 
 const METHOD = { post: 'chat.postMessage', update: 'chat.update', ephemeral: 'chat.postEphemeral' } as const;
+/** Messages whose last shown content is remembered (to skip identical updates). */
+const REMEMBERED = 2000;
 
 export class SlackOutbox implements MessageSink {
   private readonly lanes = new Map<string, Lane>();
+  /** `${channel}/${ts}` → the content Slack shows now, as sent. */
+  private readonly shown = new Map<string, string>();
   private readonly minIntervalMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly maxRateLimitRetries: number;
@@ -100,12 +87,20 @@ export class SlackOutbox implements MessageSink {
     this.maxRateLimitRetries = options.maxRateLimitRetries ?? 8;
   }
 
-  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }> {
-    const ts = await this.enqueue(channel, { kind: 'post', channel, message, threadTs });
+  async post(
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string,
+    options: PostOptions = {},
+  ): Promise<{ ts: string }> {
+    const ts = await this.enqueue(channel, { kind: 'post', channel, message, threadTs }, options.urgent);
     return { ts };
   }
 
-  /** Pending updates of the same message collapse into the latest; every caller's promise settles with it. */
+  /**
+   * Pending updates of the same message collapse into the latest; every caller's promise settles
+   * with it. An update that would show what Slack already shows is not sent at all.
+   */
   async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
     const pending = this.lanes.get(channel)?.items.find((i) => i.kind === 'update' && i.ts === ts);
     if (pending && !this.closed) {
@@ -113,6 +108,7 @@ export class SlackOutbox implements MessageSink {
       await new Promise<string>((resolve, reject) => pending.waiters.push({ resolve, reject }));
       return;
     }
+    if (!this.closed && this.shown.get(`${channel}/${ts}`) === contentOf(message)) return;
     await this.enqueue(channel, { kind: 'update', channel, ts, message });
   }
 
@@ -139,14 +135,18 @@ export class SlackOutbox implements MessageSink {
     this.settleDrain();
   }
 
-  private enqueue(key: string, fields: NewItem): Promise<string> {
+  private enqueue(key: string, fields: NewItem, urgent = false): Promise<string> {
     if (this.closed) return Promise.reject(new SlackOutboxError(METHOD[fields.kind], 'outbox_closed'));
     this.pruneIdleLanes();
     let lane = this.lanes.get(key);
     if (!lane) this.lanes.set(key, (lane = { items: [], busy: false, nextAt: 0 }));
     const target = lane;
     return new Promise<string>((resolve, reject) => {
-      target.items.push({ ...fields, waiters: [{ resolve, reject }], limited: 0 } as Item);
+      const item = { ...fields, waiters: [{ resolve, reject }], limited: 0, urgent } as Item;
+      // Urgent items keep their order among themselves, ahead of every item that is not urgent.
+      const at = urgent ? target.items.findIndex((i) => !i.urgent) : -1;
+      if (at >= 0) target.items.splice(at, 0, item);
+      else target.items.push(item);
       this.pump(target);
     });
   }
@@ -155,6 +155,12 @@ export class SlackOutbox implements MessageSink {
     if (this.closed || lane.busy || lane.timer) return;
     const item = lane.items[0];
     if (!item) return this.settleDrain();
+    if (item.kind === 'update' && this.shown.get(`${item.channel}/${item.ts}`) === contentOf(item.message)) {
+      // Slack already shows this (an earlier update got there first): nothing to send, no spacing used.
+      lane.items.shift();
+      for (const w of item.waiters) w.resolve(item.ts);
+      return this.pump(lane);
+    }
     const wait = lane.nextAt - Date.now();
     if (wait > 0) {
       lane.timer = setTimeout(() => {
@@ -167,6 +173,7 @@ export class SlackOutbox implements MessageSink {
     lane.busy = true;
     this.send(item).then(
       (ts) => {
+        if (item.kind !== 'ephemeral') this.remember(`${item.channel}/${ts}`, contentOf(item.message));
         for (const w of item.waiters) w.resolve(ts);
         this.finish(lane, this.minIntervalMs);
       },
@@ -220,6 +227,12 @@ export class SlackOutbox implements MessageSink {
     }
   }
 
+  private remember(key: string, content: string): void {
+    this.shown.delete(key);
+    this.shown.set(key, content);
+    if (this.shown.size > REMEMBERED) this.shown.delete(this.shown.keys().next().value as string);
+  }
+
   private fail(item: Item, err: Error): void {
     for (const w of item.waiters) w.reject(err);
   }
@@ -245,40 +258,7 @@ export class SlackOutbox implements MessageSink {
   }
 }
 
-interface SlackishError {
-  code?: string;
-  message?: string;
-  retryAfter?: number;
-  statusCode?: number;
-  data?: { error?: string; response_metadata?: { retryAfter?: number } };
-  original?: { message?: string };
-}
-
-/** How long Slack asked us to wait, or undefined when the error is not a rate limit. */
-function rateLimitDelay(err: unknown): number | undefined {
-  const e = (err ?? {}) as SlackishError;
-  if (e.code === ErrorCode.RateLimitedError) return (e.retryAfter ?? 1) * 1000;
-  if (e.code === ErrorCode.PlatformError && e.data?.error === 'ratelimited') {
-    return (e.data.response_metadata?.retryAfter ?? 1) * 1000;
-  }
-  // A WebClient built without rejectRateLimitedCalls has already slept through Retry-After.
-  if (e.code === ErrorCode.RequestError && /rate limit was exceeded/i.test(e.original?.message ?? ''))
-    return 0;
-  if (/Retry header did not contain a valid timeout/.test(e.message ?? '')) return 1000;
-  return undefined;
-}
-
-function toOutboxError(method: string, err: unknown): SlackOutboxError {
-  const e = (err ?? {}) as SlackishError;
-  let code: string;
-  if (e.code === ErrorCode.PlatformError) code = e.data?.error ?? 'unknown_error';
-  else if (e.code === ErrorCode.HTTPError) code = `http_${e.statusCode ?? 'error'}`;
-  else if (e.code === ErrorCode.RateLimitedError) code = 'ratelimited';
-  else code = `request_failed (${redact(e.original?.message ?? e.message ?? String(err))})`;
-  return new SlackOutboxError(method, code);
-}
-
-/** Slack tokens never travel on in an error message. */
-function redact(text: string): string {
-  return text.replace(/\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g, '[token]');
+/** What a message shows, for comparing one update with the last. */
+function contentOf(message: SlackMessage): string {
+  return JSON.stringify([message.text, message.blocks]);
 }

@@ -157,3 +157,35 @@ it('sends ephemerals, drains, and rejects what is still queued on close', async 
   await expect(box.drain()).resolves.toBeUndefined();
   await expect(box.post('C1', msg('three'))).rejects.toThrow('outbox_closed');
 });
+
+it('never sends an update that shows what Slack already shows', async () => {
+  const box = newOutbox();
+  const { ts } = await box.post('C1', msg('step 1 of 3'));
+  await box.update('C1', ts, msg('step 1 of 3')); // same as posted
+  await box.update('C1', ts, msg('step 2 of 3'));
+  await box.update('C1', ts, msg('step 2 of 3')); // same as the last update
+  await Promise.all([box.update('C1', ts, msg('step 3 of 3')), box.update('C1', ts, msg('step 2 of 3'))]);
+  await box.drain();
+  // The last two were queued together: they collapsed into "step 2 of 3", which Slack already showed.
+  expect(texts(standin.callsTo('chat.update'))).toEqual(['step 2 of 3']);
+  expect(standin.message('C1', ts)?.text).toBe('step 2 of 3');
+});
+
+it('posts an urgent message ahead of the progress queued in its channel', async () => {
+  const box = newOutbox();
+  const { ts } = await box.post('C1', msg('run started'));
+  const progress = ['result 1', 'result 2', 'result 3'].map((t) => box.post('C1', msg(t), ts));
+  const update = box.update('C1', ts, msg('progress 3/5'));
+  const approval = box.post('C1', msg('approval needed'), ts, { urgent: true });
+  const halt = box.post('C1', msg('halted'), ts, { urgent: true });
+  await Promise.all([...progress, update, approval, halt]);
+  // The lane was still spacing after "run started": the urgent ones go first, in their own order.
+  expect(texts(standin.callsTo('chat.postMessage'))).toEqual([
+    'run started',
+    'approval needed',
+    'halted',
+    'result 1',
+    'result 2',
+    'result 3',
+  ]);
+});

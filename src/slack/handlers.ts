@@ -51,7 +51,7 @@ async function explained(d: SlackHandlerDeps, where: Where, work: () => Promise<
  * the person who asked.
  */
 function answer(d: SlackHandlerDeps, where: Where, message: SlackMessage): void {
-  d.outbox.post(where.channel, message).catch((err: Error) => {
+  d.outbox.post(where.channel, message, undefined, { urgency: 'answer' }).catch((err: Error) => {
     d.onError?.(err);
     return d.outbox
       .ephemeral(where.channel, where.user, errorMessage('Recover could not post its answer', err.message))

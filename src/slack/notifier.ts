@@ -10,7 +10,7 @@ import {
   stepResultReply,
 } from './blocks';
 import { codeBlock } from './blocks/limits';
-import type { MessageSink } from './outbox';
+import type { MessageSink, PostOptions } from './outbox';
 import type { RunThreads } from './run-threads';
 
 export interface SlackNotifierDeps {
@@ -73,8 +73,8 @@ export class SlackNotifier implements Notifier {
     const thread = await this.deps.threads.get(event.run.id);
     if (!thread) return; // started from a terminal: nothing to say in Slack
     const { outbox, threads } = this.deps;
-    const reply = (message: Parameters<MessageSink['post']>[1], urgent = false) =>
-      outbox.post(thread.channel, message, thread.ts ?? undefined, { urgent });
+    const reply = (message: Parameters<MessageSink['post']>[1], urgency?: PostOptions['urgency']) =>
+      outbox.post(thread.channel, message, thread.ts ?? undefined, { urgency });
 
     switch (event.type) {
       case 'run-started': {
@@ -84,7 +84,7 @@ export class SlackNotifier implements Notifier {
         }
         // The run's head (with Abort) goes first: everything after is threaded under it.
         const parent = runParentMessage(event.run, event.plan, []);
-        const { ts } = await outbox.post(thread.channel, parent, undefined, { urgent: true });
+        const { ts } = await outbox.post(thread.channel, parent, undefined, { urgency: 'answer' });
         await threads.setParent(event.run.id, ts);
         return;
       }
@@ -102,7 +102,7 @@ export class SlackNotifier implements Notifier {
         const key = `${event.run.id}/${event.gate}`;
         const message = approvalRequestMessage(event.run, event.gate, steps, event.planHash);
         const posted = this.later(
-          reply(message, true).then(async ({ ts }) => {
+          reply(message, 'prompt').then(async ({ ts }) => {
             await threads.setApprovalMessage(event.run.id, event.gate, ts);
             return ts;
           }),
@@ -133,7 +133,7 @@ export class SlackNotifier implements Notifier {
       }
       case 'run-halted':
         void this.later(
-          reply(haltedMessage(event.run, event.unknownSteps ?? [event.stepId], event.reason), true),
+          reply(haltedMessage(event.run, event.unknownSteps ?? [event.stepId], event.reason), 'prompt'),
         );
         return this.updateParent(event.run);
       case 'run-finished':

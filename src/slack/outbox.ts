@@ -1,8 +1,8 @@
 /**
  * Everything the bot says goes out through here: one ordered lane per channel, spaced to Slack's
  * ~1 message per second per channel, progress updates of one message collapsed to the latest,
- * an update identical to what Slack already shows never sent, urgent posts (approval requests)
- * ahead of progress, rate-limited calls retried when Slack says, never dropped.
+ * an update identical to what Slack already shows never sent, prompts (approval requests) and
+ * answers ahead of progress, rate-limited calls retried when Slack says, never dropped.
  */
 import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from './blocks/types';
@@ -19,24 +19,30 @@ export interface SlackOutboxOptions {
   maxRateLimitRetries?: number;
 }
 
-/** How a post queues: `urgent` (a person is waiting on it) goes ahead of everything not urgent. */
+/**
+ * How a post queues in its channel: a `prompt` (a person must act: an approval request, a halt)
+ * goes ahead of everything else, an `answer` (to a person who asked) ahead of progress; progress
+ * (the default) goes in order behind them.
+ */
 export interface PostOptions {
-  urgent?: boolean;
+  urgency?: 'prompt' | 'answer';
 }
+const RANK = { prompt: 2, answer: 1 } as const;
 
 interface Common {
   channel: string;
   message: SlackMessage;
   waiters: Waiter[];
   limited: number;
-  urgent: boolean;
+  /** 2 prompt, 1 answer, 0 progress. */
+  rank: number;
 }
 type Item =
   | (Common & { kind: 'post'; threadTs?: string })
   | (Common & { kind: 'update'; ts: string })
   | (Common & { kind: 'ephemeral'; user: string });
 /** An item as a caller describes it (Omit distributed over the union). */
-type Fields<T> = T extends unknown ? Omit<T, 'waiters' | 'limited' | 'urgent'> : never;
+type Fields<T> = T extends unknown ? Omit<T, 'waiters' | 'limited' | 'rank'> : never;
 type NewItem = Fields<Item>;
 interface Waiter {
   resolve(ts: string): void;
@@ -93,7 +99,8 @@ export class SlackOutbox implements MessageSink {
     threadTs?: string,
     options: PostOptions = {},
   ): Promise<{ ts: string }> {
-    const ts = await this.enqueue(channel, { kind: 'post', channel, message, threadTs }, options.urgent);
+    const rank = options.urgency ? RANK[options.urgency] : 0;
+    const ts = await this.enqueue(channel, { kind: 'post', channel, message, threadTs }, rank);
     return { ts };
   }
 
@@ -135,16 +142,16 @@ export class SlackOutbox implements MessageSink {
     this.settleDrain();
   }
 
-  private enqueue(key: string, fields: NewItem, urgent = false): Promise<string> {
+  private enqueue(key: string, fields: NewItem, rank = 0): Promise<string> {
     if (this.closed) return Promise.reject(new SlackOutboxError(METHOD[fields.kind], 'outbox_closed'));
     this.pruneIdleLanes();
     let lane = this.lanes.get(key);
     if (!lane) this.lanes.set(key, (lane = { items: [], busy: false, nextAt: 0 }));
     const target = lane;
     return new Promise<string>((resolve, reject) => {
-      const item = { ...fields, waiters: [{ resolve, reject }], limited: 0, urgent } as Item;
-      // Urgent items keep their order among themselves, ahead of every item that is not urgent.
-      const at = urgent ? target.items.findIndex((i) => !i.urgent) : -1;
+      const item = { ...fields, waiters: [{ resolve, reject }], limited: 0, rank } as Item;
+      // Items of one rank keep their order; a higher rank goes ahead of every lower one.
+      const at = rank > 0 ? target.items.findIndex((i) => i.rank < rank) : -1;
       if (at >= 0) target.items.splice(at, 0, item);
       else target.items.push(item);
       this.pump(target);

@@ -171,19 +171,21 @@ it('never sends an update that shows what Slack already shows', async () => {
   expect(standin.message('C1', ts)?.text).toBe('step 2 of 3');
 });
 
-it('posts an urgent message ahead of the progress queued in its channel', async () => {
+it('posts prompts, then answers, ahead of the progress queued in their channel', async () => {
   const box = newOutbox();
   const { ts } = await box.post('C1', msg('run started'));
   const progress = ['result 1', 'result 2', 'result 3'].map((t) => box.post('C1', msg(t), ts));
   const update = box.update('C1', ts, msg('progress 3/5'));
-  const approval = box.post('C1', msg('approval needed'), ts, { urgent: true });
-  const halt = box.post('C1', msg('halted'), ts, { urgent: true });
-  await Promise.all([...progress, update, approval, halt]);
-  // The lane was still spacing after "run started": the urgent ones go first, in their own order.
+  const approval = box.post('C1', msg('approval needed'), ts, { urgency: 'prompt' });
+  const answer = box.post('C1', msg('status table'), undefined, { urgency: 'answer' });
+  const halt = box.post('C1', msg('halted'), ts, { urgency: 'prompt' });
+  await Promise.all([...progress, update, approval, answer, halt]);
+  // The lane was still spacing after "run started": prompts go first, then the answer, each in order.
   expect(texts(standin.callsTo('chat.postMessage'))).toEqual([
     'run started',
     'approval needed',
     'halted',
+    'status table',
     'result 1',
     'result 2',
     'result 3',

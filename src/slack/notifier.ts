@@ -73,8 +73,11 @@ export class SlackNotifier implements Notifier {
     const thread = await this.deps.threads.get(event.run.id);
     if (!thread) return; // started from a terminal: nothing to say in Slack
     const { outbox, threads } = this.deps;
-    const reply = (message: Parameters<MessageSink['post']>[1], urgency?: PostOptions['urgency']) =>
-      outbox.post(thread.channel, message, thread.ts ?? undefined, { urgency });
+    const reply = (
+      message: Parameters<MessageSink['post']>[1],
+      urgency?: PostOptions['urgency'],
+      mergeable = false,
+    ) => outbox.post(thread.channel, message, thread.ts ?? undefined, { urgency, mergeable });
 
     switch (event.type) {
       case 'run-started': {
@@ -93,7 +96,7 @@ export class SlackNotifier implements Notifier {
       case 'step-result': {
         const plan = await this.deps.ledger.getPlan(event.run.id);
         const step = plan?.steps.find((s) => s.id === event.stepId);
-        if (step) void this.later(reply(stepResultReply(step, event.result)));
+        if (step) void this.later(reply(stepResultReply(step, event.result), undefined, true));
         return this.updateParent(event.run);
       }
       case 'awaiting-approval': {

@@ -11,7 +11,7 @@ import { rateLimitDelay, SlackOutboxError, toOutboxError } from './outbox-errors
 export { createSlackWebClient, SlackOutboxError } from './outbox-errors';
 
 export interface SlackOutboxOptions {
-  /** Gap between the end of one call and the start of the next in a channel. */
+  /** A channel's average pace: one call per this long (bursts of two for prompts and answers). */
   minIntervalMs?: number;
   /** A Retry-After longer than this is cut short (Slack's 429 can name minutes). */
   maxRetryAfterMs?: number;
@@ -26,6 +26,11 @@ export interface SlackOutboxOptions {
  */
 export interface PostOptions {
   urgency?: 'prompt' | 'answer';
+  /**
+   * Progress replies of one thread still queued together go out as one message (within Slack's
+   * 50 blocks): a run's thread keeps up with the run instead of trailing it at one reply a second.
+   */
+  mergeable?: boolean;
 }
 const RANK = { prompt: 2, answer: 1 } as const;
 
@@ -38,7 +43,7 @@ interface Common {
   rank: number;
 }
 type Item =
-  | (Common & { kind: 'post'; threadTs?: string })
+  | (Common & { kind: 'post'; threadTs?: string; mergeable?: boolean })
   | (Common & { kind: 'update'; ts: string })
   | (Common & { kind: 'ephemeral'; user: string });
 /** An item as a caller describes it (Omit distributed over the union). */
@@ -48,13 +53,23 @@ interface Waiter {
   resolve(ts: string): void;
   reject(err: Error): void;
 }
+/**
+ * A lane's budget is a token bucket: one token per minIntervalMs, at most BURST. Progress spends a
+ * token only when the bucket is full, so the last one is always there for a prompt or an answer:
+ * a person never waits for the channel's pace, and the channel's average stays one call per
+ * minIntervalMs (Slack: about one message a second per channel, short bursts allowed).
+ */
 interface Lane {
   items: Item[];
   busy: boolean;
-  /** Earliest Date.now() at which the next call may start. */
-  nextAt: number;
+  tokens: number;
+  /** Date.now() when `tokens` was counted. */
+  at: number;
+  /** Date.now() when the last call ended: progress also keeps a full interval from it. */
+  endedAt: number;
   timer?: NodeJS.Timeout;
 }
+const BURST = 2;
 
 /** Where messages go: Slack through the outbox, or the terminal in the local chat shell. */
 export interface MessageSink {
@@ -71,6 +86,9 @@ export interface MessageSink {
 }
 
 const METHOD = { post: 'chat.postMessage', update: 'chat.update', ephemeral: 'chat.postEphemeral' } as const;
+/** Slack's limit of blocks in one message; merged replies keep well inside its text limit too. */
+const MAX_BLOCKS = 50;
+const MAX_MERGED_TEXT = 3000;
 /** Messages whose last shown content is remembered (to skip identical updates). */
 const REMEMBERED = 2000;
 
@@ -100,7 +118,8 @@ export class SlackOutbox implements MessageSink {
     options: PostOptions = {},
   ): Promise<{ ts: string }> {
     const rank = options.urgency ? RANK[options.urgency] : 0;
-    const ts = await this.enqueue(channel, { kind: 'post', channel, message, threadTs }, rank);
+    const fields = { kind: 'post' as const, channel, message, threadTs, mergeable: options.mergeable };
+    const ts = await this.enqueue(channel, fields, rank);
     return { ts };
   }
 
@@ -109,14 +128,16 @@ export class SlackOutbox implements MessageSink {
    * with it. An update that would show what Slack already shows is not sent at all.
    */
   async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
-    const pending = this.lanes.get(channel)?.items.find((i) => i.kind === 'update' && i.ts === ts);
+    const pending = this.lanes
+      .get(updateLane(channel))
+      ?.items.find((i) => i.kind === 'update' && i.ts === ts);
     if (pending && !this.closed) {
       pending.message = message;
       await new Promise<string>((resolve, reject) => pending.waiters.push({ resolve, reject }));
       return;
     }
     if (!this.closed && this.shown.get(`${channel}/${ts}`) === contentOf(message)) return;
-    await this.enqueue(channel, { kind: 'update', channel, ts, message });
+    await this.enqueue(updateLane(channel), { kind: 'update', channel, ts, message });
   }
 
   /** Ephemerals answer one person; they get their own lane so they do not wait behind a run's thread. */
@@ -146,7 +167,8 @@ export class SlackOutbox implements MessageSink {
     if (this.closed) return Promise.reject(new SlackOutboxError(METHOD[fields.kind], 'outbox_closed'));
     this.pruneIdleLanes();
     let lane = this.lanes.get(key);
-    if (!lane) this.lanes.set(key, (lane = { items: [], busy: false, nextAt: 0 }));
+    if (!lane)
+      this.lanes.set(key, (lane = { items: [], busy: false, tokens: BURST, at: Date.now(), endedAt: 0 }));
     const target = lane;
     return new Promise<string>((resolve, reject) => {
       const item = { ...fields, waiters: [{ resolve, reject }], limited: 0, rank } as Item;
@@ -154,6 +176,11 @@ export class SlackOutbox implements MessageSink {
       const at = rank > 0 ? target.items.findIndex((i) => i.rank < rank) : -1;
       if (at >= 0) target.items.splice(at, 0, item);
       else target.items.push(item);
+      if (at === 0 && target.timer) {
+        // The lane was waiting for a full bucket (progress); this one may need less.
+        clearTimeout(target.timer);
+        target.timer = undefined;
+      }
       this.pump(target);
     });
   }
@@ -168,38 +195,55 @@ export class SlackOutbox implements MessageSink {
       for (const w of item.waiters) w.resolve(item.ts);
       return this.pump(lane);
     }
-    const wait = lane.nextAt - Date.now();
-    if (wait > 0) {
-      lane.timer = setTimeout(() => {
-        lane.timer = undefined;
-        this.pump(lane);
-      }, wait);
+    const now = Date.now();
+    const level = this.level(lane, now);
+    const need = item.rank > 0 ? 1 : BURST;
+    const gap = item.rank > 0 ? 0 : lane.endedAt + this.minIntervalMs - now;
+    if (level < need || gap > 0) {
+      lane.timer = setTimeout(
+        () => {
+          lane.timer = undefined;
+          this.pump(lane);
+        },
+        Math.max(gap, Math.ceil((need - level) * this.minIntervalMs)),
+      );
       return;
     }
+    lane.tokens = level - 1;
+    lane.at = now;
     lane.items.shift();
+    if (item.kind === 'post' && item.mergeable) this.absorb(lane, item);
     lane.busy = true;
     this.send(item).then(
       (ts) => {
         if (item.kind !== 'ephemeral') this.remember(`${item.channel}/${ts}`, contentOf(item.message));
         for (const w of item.waiters) w.resolve(ts);
-        this.finish(lane, this.minIntervalMs);
+        this.finish(lane);
       },
       (err: unknown) => {
         const retryAfterMs = rateLimitDelay(err);
         if (retryAfterMs === undefined || item.limited >= this.maxRateLimitRetries) {
           this.fail(item, toOutboxError(METHOD[item.kind], err));
-          return this.finish(lane, this.minIntervalMs);
+          return this.finish(lane);
         }
         item.limited += 1;
         this.requeueFirst(lane, item);
-        this.finish(lane, Math.max(this.minIntervalMs, Math.min(retryAfterMs, this.maxRetryAfterMs)));
+        // Slack said wait: the bucket is empty until Retry-After has passed.
+        const waitMs = Math.max(this.minIntervalMs, Math.min(retryAfterMs, this.maxRetryAfterMs));
+        lane.tokens = 1 - waitMs / this.minIntervalMs;
+        lane.at = Date.now();
+        this.finish(lane);
       },
     );
   }
 
-  private finish(lane: Lane, delayMs: number): void {
-    lane.nextAt = Date.now() + delayMs;
+  private level(lane: Lane, now: number): number {
+    return Math.min(BURST, lane.tokens + (now - lane.at) / this.minIntervalMs);
+  }
+
+  private finish(lane: Lane): void {
     lane.busy = false;
+    lane.endedAt = Date.now();
     this.pump(lane);
   }
 
@@ -215,6 +259,35 @@ export class SlackOutbox implements MessageSink {
       }
     }
     lane.items.unshift(item);
+  }
+
+  /** Fold the mergeable replies of the same thread queued behind `head` into it (updates may sit between). */
+  private absorb(lane: Lane, head: Item & { kind: 'post' }): void {
+    let blocks = head.message.blocks.length;
+    let text = head.message.text.length;
+    for (let i = 0; i < lane.items.length;) {
+      const next = lane.items[i]!;
+      if (next.kind === 'update') {
+        i++;
+        continue;
+      }
+      const fits =
+        next.kind === 'post' &&
+        next.mergeable &&
+        next.rank === head.rank &&
+        next.threadTs === head.threadTs &&
+        blocks + next.message.blocks.length <= MAX_BLOCKS &&
+        text + next.message.text.length < MAX_MERGED_TEXT;
+      if (!fits) return;
+      lane.items.splice(i, 1);
+      head.message = {
+        text: `${head.message.text}\n${next.message.text}`,
+        blocks: [...head.message.blocks, ...next.message.blocks],
+      };
+      head.waiters.push(...next.waiters);
+      blocks += next.message.blocks.length;
+      text += next.message.text.length + 1;
+    }
   }
 
   private async send(item: Item): Promise<string> {
@@ -260,9 +333,18 @@ export class SlackOutbox implements MessageSink {
   private pruneIdleLanes(): void {
     const now = Date.now();
     for (const [key, lane] of this.lanes) {
-      if (!lane.busy && lane.items.length === 0 && !lane.timer && lane.nextAt <= now) this.lanes.delete(key);
+      if (!lane.busy && lane.items.length === 0 && !lane.timer && this.level(lane, now) >= BURST)
+        this.lanes.delete(key);
     }
   }
+}
+
+/**
+ * Updates have a lane of their own per channel: chat.update is not a new message in the channel,
+ * so progress redrawn in place never takes a turn from the channel's posts.
+ */
+function updateLane(channel: string): string {
+  return `update:${channel}`;
 }
 
 /** What a message shows, for comparing one update with the last. */

@@ -138,8 +138,8 @@ describe('the bot', () => {
     expect(answer.at - asked).toBeLessThan(1000);
     // The busy channel was still working through its backlog at Slack's pace.
     expect(postsIn('C0BUSY').length).toBeLessThan(20);
-    const spaced = postsIn('C0BUSY');
-    for (let i = 1; i < spaced.length; i++)
-      expect(spaced[i]!.at - spaced[i - 1]!.at).toBeGreaterThanOrEqual(1050);
+    // At Slack's pace: over any 5.5 s, at most 5 posts and the one burst kept for a person.
+    const at = postsIn('C0BUSY').map((c) => c.at);
+    for (const t of at) expect(at.filter((u) => u >= t && u < t + 5 * 1100).length).toBeLessThanOrEqual(6);
   }, 60_000);
 });

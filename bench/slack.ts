@@ -11,11 +11,14 @@
  * Targets: prompt p99 ≤ 1.5 s; wall ratio ≤ 1.1; incident answers within 1 s.
  */
 import { PassThrough, Writable } from 'node:stream';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { runChatShell } from '../src/app/chat-shell';
 import { serviceUrls } from '../src/config/env';
 import { RecoverConfig } from '../src/config/topology';
 import { AuditLog } from '../src/engine/audit';
+import { redisOptionsFromUrl } from '../src/engine/redis-options';
+import { SLACK_QUEUE } from '../src/slack/jobs';
 import { RunLedger } from '../src/engine/ledger';
 import { TERMINAL_RUN_STATES, type AuditEvent } from '../src/engine/types';
 import { dropPrefix } from '../test/helpers/engine';
@@ -237,6 +240,19 @@ async function slackRun(n: number) {
       .filter((e) => e.kind === 'awaiting-approval')
       .map((e) => (buttonAt.get(String(e.detail.gate)) ?? NaN) - Date.parse(e.at));
     const ended = Date.now();
+    // Where an incident answer's time went: waiting in the queue, the work (probes), the post.
+    const slackQueue = new Queue(SLACK_QUEUE, {
+      connection: redisOptionsFromUrl(serviceUrls().redisUrl),
+      prefix,
+    });
+    const incidentJobs = (await slackQueue.getJobs(['completed'])).filter(
+      (j) => j.data.channel === INCIDENT && j.name === 'status',
+    );
+    await slackQueue.close();
+    const breakdown = incidentJobs.map((j) => ({
+      queuedMs: (j.processedOn ?? 0) - j.timestamp,
+      workMs: (j.finishedOn ?? 0) - (j.processedOn ?? 0),
+    }));
     await bot.notifier.drain();
     const inIncident = (method: string) => standin.callsTo(method).filter((c) => c.args.channel === INCIDENT);
     return {
@@ -245,6 +261,7 @@ async function slackRun(n: number) {
       gates: promptMs.length,
       promptMs,
       incidentMs,
+      incidentJobs: breakdown,
       busyRequests: Object.values(busySent).reduce((a, b) => a + b, 0),
       busyAnswers: standin
         .callsTo('chat.postMessage')
@@ -307,6 +324,10 @@ async function main() {
             withAProbeTimeout: recovering.filter((a) => a.probeTimedOut).length,
             withoutAProbeTimeout: stats(recovering.filter((a) => !a.probeTimedOut).map((a) => a.ms)),
           },
+        },
+        incidentJobs: {
+          queued: stats(slacks.flatMap((s) => s.incidentJobs.map((j) => j.queuedMs))),
+          work: stats(slacks.flatMap((s) => s.incidentJobs.map((j) => j.workMs))),
         },
         incidentChannel: slacks.map((s) => s.incidentChannel),
         runWallMs: wall,

@@ -11,7 +11,7 @@ import { rateLimitDelay, SlackOutboxError, toOutboxError } from './outbox-errors
 export { createSlackWebClient, SlackOutboxError } from './outbox-errors';
 
 export interface SlackOutboxOptions {
-  /** A channel's average pace: one call per this long (bursts of two for prompts and answers). */
+  /** A channel's average pace: one call per this long (short bursts only for prompts and answers). */
   minIntervalMs?: number;
   /** A Retry-After longer than this is cut short (Slack's 429 can name minutes). */
   maxRetryAfterMs?: number;
@@ -55,7 +55,7 @@ interface Waiter {
 }
 /**
  * A lane's budget is a token bucket: one token per minIntervalMs, at most BURST. Progress spends a
- * token only when the bucket is full, so the last one is always there for a prompt or an answer:
+ * token only when the bucket is full, so the last two are always there for a prompt and an answer:
  * a person never waits for the channel's pace, and the channel's average stays one call per
  * minIntervalMs (Slack: about one message a second per channel, short bursts allowed).
  */
@@ -69,7 +69,7 @@ interface Lane {
   endedAt: number;
   timer?: NodeJS.Timeout;
 }
-const BURST = 2;
+const BURST = 3;
 
 /** Where messages go: Slack through the outbox, or the terminal in the local chat shell. */
 export interface MessageSink {

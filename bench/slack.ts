@@ -194,7 +194,7 @@ async function slackRun(n: number) {
                   c.args.channel === INCIDENT &&
                   !c.args.thread_ts &&
                   c.at >= asked &&
-                  JSON.stringify(c.args.blocks).includes('Dedicated sequence number'),
+                  JSON.stringify(c.args.blocks).includes(`Status: ${fleetAsked === 'quiet' ? 'bqt' : name}`),
               ),
             20_000,
           )

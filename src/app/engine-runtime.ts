@@ -46,8 +46,7 @@ export interface EngineRuntime {
 
 /** The composition root of the engine: every connection is opened here and closed by close(). */
 export async function createEngineRuntime(options: EngineRuntimeOptions): Promise<EngineRuntime> {
-  const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  await redis.connect();
+  const redis = await connectRedis(options.redisUrl, options.onError);
   const workers: Worker[] = [];
   const watchdogs: { stop(): void }[] = [];
   const dbs = new DbRegistry({ env: options.env });
@@ -133,5 +132,50 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
     await dbs.closeAll();
     redis.disconnect();
     throw err;
+  }
+}
+
+/** Redis did not answer at start: one line that says where and what to do, never a stack trace. */
+export class RedisUnavailableError extends Error {
+  readonly code = 'REDIS_UNAVAILABLE';
+  constructor(url: string, reason: string) {
+    super(
+      `cannot reach Redis at ${withoutPassword(url)} (${reason}): start it (\`npm run services\`, or redis-server) or set REDIS_URL`,
+    );
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+async function connectRedis(url: string, onError?: (err: Error) => void): Promise<Redis> {
+  let firstError: Error | undefined;
+  let ready = false;
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    // At start, one try: a Redis that is not there is reported, not waited for.
+    retryStrategy: (times) => (times > 1 && !ready ? null : Math.min(times * 200, 2000)),
+  });
+  redis.on('error', (err: Error) => {
+    firstError ??= err;
+    if (ready) onError?.(err);
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    const e = (firstError ?? err) as NodeJS.ErrnoException;
+    throw new RedisUnavailableError(url, e.code ?? e.message);
+  }
+  ready = true;
+  return redis;
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
   }
 }

@@ -24,11 +24,11 @@ export function describeValue(value: ResolvedValue): string {
 }
 
 /** `recover plan … --dry-run` in a terminal: every step, exactly as it would run. Nothing is executed. */
-export function renderPlanText(plan: Plan): string {
+export function renderPlanText(plan: Plan, note = 'dry run: nothing executed'): string {
   const b = plan.basis;
   const list = (names: string[]) => (names.length > 0 ? names.join(', ') : '—');
   const out = [
-    `Plan ${plan.runbook} on ${plan.topology}${plan.target ? `, target ${plan.target}` : ''} (dry run: nothing executed)`,
+    `Plan ${plan.runbook} on ${plan.topology}${plan.target ? `, target ${plan.target}` : ''} (${note})`,
     `Hash ${plan.hash.slice(0, 12)}; probed ${b.probedAt}`,
     `Basis: dedicated sequence ${b.dedicatedSequence ?? 'unknown'}, dedicated slave ${b.dedicatedSlave ?? 'none'}; ` +
       `in sync: ${list(b.inSync)}; to restore: ${list(b.toRestore)}; unknown: ${list(b.unknown)}`,

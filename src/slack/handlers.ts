@@ -8,7 +8,8 @@ import { PlanError } from '../runbook/resolve';
 import { UnsupportedFlavourError } from '../status/inspect';
 import { topologyOf } from '../engine/deps';
 import type { AlertStore } from '../monitor/alert-store';
-import { alertMessage, errorMessage, planMessage, statusMessage } from './blocks';
+import { alertMessage, errorMessage, planMessage } from './blocks';
+import { statusWithPlans } from './blocks/target-plans';
 import { codeBlock } from './blocks/limits';
 import type { SlackJob } from './jobs';
 import type { SlackMessage } from './blocks/types';
@@ -64,7 +65,7 @@ export const slackHandlers = {
     explained(d, job, async () => {
       const topology = topologyOf(d.engine, job.topology);
       const report = await d.engine.inspect(topology);
-      answer(d, job, statusMessage(report, d.runbookNames(topology.flavour)));
+      answer(d, job, statusWithPlans(report, d.runbookNames(topology.flavour)));
     }),
 
   plan: (d: SlackHandlerDeps, job: SlackJob<'plan'>) =>

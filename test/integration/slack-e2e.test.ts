@@ -12,7 +12,7 @@ import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sq
 import { configWithAccess, dropPrefix } from '../helpers/engine';
 import { startHttpBot } from '../helpers/http-bot';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
-import { clickPayload, waitForButton } from '../helpers/slack-clicks';
+import { buttonsIn, clickPayload, waitForButton } from '../helpers/slack-clicks';
 import {
   blockActionBody,
   postToApp,
@@ -123,6 +123,13 @@ it('/recover status posts the node table and the proposal in the channel', async
   expect(text).toContain('rls-1');
   expect(text).toMatch(/Dedicated sequence number[^"]*1042/);
   expect(text).toMatch(/dedicated slave[^"]*rls-1/i);
+  // A runbook that acts on one slave offers a Plan button per slave to rebuild, never one without a target.
+  const plans = buttonsIn(post, 'ts')
+    .filter((b) => b.actionId === 'recover_plan_show')
+    .map((b) => JSON.parse(b.value) as { runbook: string; target: string | null });
+  expect(plans).toContainEqual({ topology: 'e2e', runbook: 'slave-from-master', target: 'rls-3' });
+  expect(plans.filter((p) => p.runbook.startsWith('slave-from-master') && p.target === null)).toEqual([]);
+  expect(plans).toContainEqual({ topology: 'e2e', runbook: 'master-from-slave', target: null });
   expect(standin.calls.every((c) => !JSON.stringify(c.args).includes(BOT_TOKEN))).toBe(true);
 });
 

@@ -11,6 +11,7 @@ import { sqlExecutors, type ExecutorRegistry } from '../engine/executors';
 import { RunLedger } from '../engine/ledger';
 import { TopologyLease } from '../engine/lease';
 import { checkRedis } from '../engine/redis-checks';
+import { checkDumpTools } from '../restore/tool-versions';
 import { createRunQueue } from '../engine/run-queue';
 import type { Notifier } from '../engine/types';
 import { redisOptionsFromUrl } from '../engine/redis-options';
@@ -79,6 +80,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),
       inspect: (topology) => inspectTopology(topology, dbs),
+      checkPlan: (plan, topology) => checkDumpTools(plan, topology, dbs, options.env?.PATH),
       clock,
       liveness: livenessFor(undefined),
       leftovers: {

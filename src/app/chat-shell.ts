@@ -58,7 +58,8 @@ export async function runChatShell(o: ChatShellOptions): Promise<void> {
     o.output.write(text);
   };
   const onError = (err: Error) => write(`! ${err.message}\n`);
-  const terminal = new TerminalOutbox(write);
+  // A person reads a long file a page at a time; a script gets it whole.
+  const terminal = new TerminalOutbox(write, o.interactive ? 40 : Infinity);
 
   const config = withoutChannelLimits(o.config);
   const forward: { to?: SlackNotifier } = {};
@@ -124,6 +125,9 @@ export async function runChatShell(o: ChatShellOptions): Promise<void> {
         return true;
       case 'whoami':
         write(`you are ${user}\n`);
+        return true;
+      case 'more':
+        if (!terminal.more()) write('nothing more to show\n');
         return true;
       case 'as':
         user = input.user;

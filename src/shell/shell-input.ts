@@ -4,6 +4,7 @@ export type ShellInput =
   | { kind: 'slash'; text: string }
   | { kind: 'as'; user: string }
   | { kind: 'whoami' }
+  | { kind: 'more' }
   | { kind: 'click'; ref: string }
   | { kind: 'help' }
   | { kind: 'quit' }
@@ -16,6 +17,7 @@ export const SHELL_HELP = [
   'The same commands as in Slack:   /recover status | plan | run | abort | runs | timeline | help',
   'Buttons are numbered choices:    type the number (or /click LABEL, e.g. /click Approve)',
   'Who you are:                     /as NAME   (/whoami shows it; the two-person rule applies)',
+  'A long answer (the timeline):    /more shows its next page',
   'Leave:                           /quit (or Ctrl-D)',
 ].join('\n');
 
@@ -35,6 +37,8 @@ export function parseShellInput(line: string): ShellInput {
       return { kind: 'as', user: args };
     case '/whoami':
       return { kind: 'whoami' };
+    case '/more':
+      return { kind: 'more' };
     case '/click':
       return args ? { kind: 'click', ref: args } : { kind: 'mistake', problem: 'usage: /click NUMBER|LABEL' };
     case '/help':

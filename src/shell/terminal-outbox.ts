@@ -1,6 +1,6 @@
 import type { SlackMessage } from '../slack/blocks/types';
-import type { MessageSink } from '../slack/outbox';
-import { renderMessage, type ShellButton } from './render-message';
+import type { MessageSink, SharedFile } from '../slack/outbox';
+import { mrkdwnToText, renderMessage, type ShellButton } from './render-message';
 
 /** A button on screen: its number is what the user types to click it. */
 export interface Choice extends ShellButton {
@@ -25,8 +25,14 @@ export class TerminalOutbox implements MessageSink {
   private readonly choices = new Map<number, Choice>();
   private nextMessage = 1;
   private nextChoice = 1;
+  /** The file being paged: its lines and the first not yet shown. */
+  private paging: { lines: string[]; next: number; name: string } | null = null;
 
-  constructor(private readonly write: (text: string) => void) {}
+  /** `pageLines`: a shared file is shown this many lines at a time (/more for the next page). */
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly pageLines = Infinity,
+  ) {}
 
   async post(_channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }> {
     const ts = `m${this.nextMessage++}`;
@@ -55,6 +61,35 @@ export class TerminalOutbox implements MessageSink {
   async ephemeral(_channel: string, user: string, message: SlackMessage): Promise<void> {
     const { lines } = renderMessage(message);
     this.print([`(only ${user} sees this)`, ...lines.map((l) => `  ${l}`)]);
+  }
+
+  /** A file is shown whole, a page at a time: nothing is cut. */
+  async upload(_channel: string, file: SharedFile, comment: string): Promise<void> {
+    const ts = `m${this.nextMessage++}`;
+    const lines = file.content.replace(/\n$/, '').split('\n');
+    this.print([
+      `[${ts}] ${mrkdwnToText(comment).join(' ').trim()}`,
+      `  📎 ${file.filename}: ${file.title}, ${lines.length} lines`,
+    ]);
+    this.paging = { lines, next: 0, name: file.filename };
+    this.more();
+  }
+
+  /** The next page of the file being shown; false when there is none. */
+  more(): boolean {
+    const p = this.paging;
+    if (!p || p.next >= p.lines.length) return false;
+    const end = Math.min(p.lines.length, p.next + this.pageLines);
+    const page = p.lines.slice(p.next, end).map((l) => `  ${l}`);
+    const left = p.lines.length - end;
+    if (left > 0)
+      page.push(
+        `  -- lines ${p.next + 1}–${end} of ${p.lines.length} of ${p.name}: /more for the next ${Math.min(left, this.pageLines)} --`,
+      );
+    p.next = end;
+    if (left === 0) this.paging = null;
+    this.print(page);
+    return true;
   }
 
   async drain(): Promise<void> {}

@@ -163,9 +163,18 @@ export const slackHandlers = {
         await d.engine.ledger.getPlan(job.runId),
         await d.engine.audit.read(job.runId),
       );
-      await d.outbox.post(job.channel, {
-        text: `Incident timeline of ${run.id}`,
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: codeBlock(markdown, 2900) } }],
+      // Whole, as a file: a message would cut it at Slack's 3000 characters per section.
+      const file = {
+        filename: `${run.id}-timeline.md`,
+        title: `Incident timeline of ${run.id}`,
+        content: markdown,
+      };
+      const comment = `Incident timeline of \`${run.id}\` (${run.runbook} on ${run.topology}), asked for by <@${job.user}>`;
+      d.outbox.upload(job.channel, file, comment).catch((err: Error) => {
+        d.onError?.(err);
+        return d.outbox
+          .ephemeral(job.channel, job.user, errorMessage('Recover could not share the timeline', err.message))
+          .catch(() => undefined);
       });
     }),
 };

@@ -45,7 +45,8 @@ interface Common {
 type Item =
   | (Common & { kind: 'post'; threadTs?: string; mergeable?: boolean })
   | (Common & { kind: 'update'; ts: string })
-  | (Common & { kind: 'ephemeral'; user: string });
+  | (Common & { kind: 'ephemeral'; user: string })
+  | (Common & { kind: 'upload'; file: SharedFile });
 /** An item as a caller describes it (Omit distributed over the union). */
 type Fields<T> = T extends unknown ? Omit<T, 'waiters' | 'limited' | 'rank'> : never;
 type NewItem = Fields<Item>;
@@ -71,6 +72,13 @@ interface Lane {
 }
 const BURST = 3;
 
+/** A text file shared whole (the incident timeline): a file in Slack, paged in the terminal. */
+export interface SharedFile {
+  filename: string;
+  title: string;
+  content: string;
+}
+
 /** Where messages go: Slack through the outbox, or the terminal in the local chat shell. */
 export interface MessageSink {
   post(
@@ -81,11 +89,18 @@ export interface MessageSink {
   ): Promise<{ ts: string }>;
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
   ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
+  /** Share a file in the channel with `comment` above it; an answer to a person (PostOptions 'answer'). */
+  upload(channel: string, file: SharedFile, comment: string): Promise<void>;
   drain(): Promise<void>;
   close(): void;
 }
 
-const METHOD = { post: 'chat.postMessage', update: 'chat.update', ephemeral: 'chat.postEphemeral' } as const;
+const METHOD = {
+  post: 'chat.postMessage',
+  update: 'chat.update',
+  ephemeral: 'chat.postEphemeral',
+  upload: 'files.uploadV2',
+} as const;
 /** Slack's limit of blocks in one message; merged replies keep well inside its text limit too. */
 const MAX_BLOCKS = 50;
 const MAX_MERGED_TEXT = 3000;
@@ -143,6 +158,11 @@ export class SlackOutbox implements MessageSink {
   /** Ephemerals answer one person; they get their own lane so they do not wait behind a run's thread. */
   async ephemeral(channel: string, user: string, message: SlackMessage): Promise<void> {
     await this.enqueue(`ephemeral:${channel}`, { kind: 'ephemeral', channel, user, message });
+  }
+
+  async upload(channel: string, file: SharedFile, comment: string): Promise<void> {
+    const message = { text: comment, blocks: [] };
+    await this.enqueue(channel, { kind: 'upload', channel, message, file }, RANK.answer);
   }
 
   /** Resolves once everything queued so far has been sent (or has failed). */
@@ -216,7 +236,8 @@ export class SlackOutbox implements MessageSink {
     lane.busy = true;
     this.send(item).then(
       (ts) => {
-        if (item.kind !== 'ephemeral') this.remember(`${item.channel}/${ts}`, contentOf(item.message));
+        if (item.kind === 'post' || item.kind === 'update')
+          this.remember(`${item.channel}/${ts}`, contentOf(item.message));
         for (const w of item.waiters) w.resolve(ts);
         this.finish(lane);
       },
@@ -303,6 +324,15 @@ export class SlackOutbox implements MessageSink {
         return item.ts;
       case 'ephemeral':
         await this.client.chat.postEphemeral({ ...content, user: item.user });
+        return '';
+      case 'upload':
+        await this.client.filesUploadV2({
+          channel_id: channel,
+          content: item.file.content,
+          filename: item.file.filename,
+          title: item.file.title,
+          initial_comment: message.text,
+        });
         return '';
     }
   }

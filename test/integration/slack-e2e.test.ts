@@ -285,15 +285,14 @@ it('runs and timeline answer in Slack; another channel is refused for this topol
   expect(JSON.stringify(list.args.blocks)).toContain(run!.id);
 
   expect((await slash(`timeline ${run!.id}`, 'U0ERIN')).status).toBe(200);
-  const timeline = await standin.waitFor(() =>
-    standin.calls.find(
-      (c) =>
-        c.method === 'chat.postMessage' &&
-        c.at >= since &&
-        JSON.stringify(c.args).includes('Incident timeline'),
-    ),
-  );
-  expect(JSON.stringify(timeline.args.blocks)).toContain('approved gate');
+  // Whole, as a file (files.uploadV2), whatever its length; who asked is a mention.
+  const timeline = await standin.waitFor(() => standin.files.find((f) => f.at >= since));
+  expect(timeline).toMatchObject({ channel: CHANNEL, filename: `${run!.id}-timeline.md` });
+  expect(timeline.initialComment).toContain('<@U0ERIN>');
+  expect(timeline.content).toContain('approved gate');
+  expect(timeline.content.length).toBeGreaterThan(3000);
+  expect(timeline.content).toMatch(/## Steps[\s\S]*\| 6 \| `set-server-type--rls-3`/);
+  expect(timeline.content).not.toContain(BOT_TOKEN);
 
   const body = slashCommandBody({
     command: '/recover',

@@ -3,14 +3,14 @@ import { EngineError } from '../engine/deps';
 import { abort, approve, decide, reject } from '../engine/decisions';
 import { planFor, startRun } from '../engine/start';
 import { renderTimelineMarkdown } from '../render/timeline';
-import { alignedTable } from '../render/table';
 import { PlanError } from '../runbook/resolve';
 import { UnsupportedFlavourError } from '../status/inspect';
 import { topologyOf } from '../engine/deps';
 import type { AlertStore } from '../monitor/alert-store';
 import { alertMessage, errorMessage, planMessage } from './blocks';
+import { userRef } from './blocks/parts';
+import { runsMessage } from './blocks/runs';
 import { statusWithPlans } from './blocks/target-plans';
-import { codeBlock } from './blocks/limits';
 import type { SlackJob } from './jobs';
 import type { SlackMessage } from './blocks/types';
 import type { MessageSink } from './outbox';
@@ -127,15 +127,7 @@ export const slackHandlers = {
   runs: (d: SlackHandlerDeps, job: SlackJob<'runs'>) =>
     explained(d, job, async () => {
       const runs = await d.engine.ledger.listRuns(job.topology ?? undefined, 15);
-      const table = alignedTable(
-        ['RUN', 'RUNBOOK', 'TARGET', 'BY', 'STATE'],
-        runs.map((r) => [r.id, r.runbook, r.target ?? '—', r.requester, r.state]),
-      );
-      const text = runs.length === 0 ? 'No runs yet.' : table;
-      await d.outbox.ephemeral(job.channel, job.user, {
-        text: 'Recent runs',
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } }],
-      });
+      await d.outbox.ephemeral(job.channel, job.user, runsMessage(runs, job.topology));
     }),
 
   /** Acknowledge silences an alert's updates (its resolution still comes); the first click wins. */
@@ -150,7 +142,7 @@ export const slackHandlers = {
         ? 'That alert is no longer open'
         : r.alert.state !== 'open'
           ? 'That alert has already resolved'
-          : `That alert was already acknowledged by ${r.alert.ackedBy ?? 'someone'}`;
+          : `That alert was already acknowledged by ${r.alert.ackedBy ? userRef(r.alert.ackedBy) : 'someone'}`;
       await d.outbox.ephemeral(job.channel, job.user, errorMessage(why));
     }),
 

@@ -283,6 +283,8 @@ it('runs and timeline answer in Slack; another channel is refused for this topol
     standin.calls.find((c) => c.method === 'chat.postEphemeral' && c.args.user === 'U0ERIN' && c.at >= since),
   );
   expect(JSON.stringify(list.args.blocks)).toContain(run!.id);
+  // Who started it is a mention, not a raw id.
+  expect(JSON.stringify(list.args.blocks)).toContain('by <@U0ALICE>');
 
   expect((await slash(`timeline ${run!.id}`, 'U0ERIN')).status).toBe(200);
   // Whole, as a file (files.uploadV2), whatever its length; who asked is a mention.

@@ -35,6 +35,8 @@ export interface EngineRuntimeOptions {
   onError?: (err: Error) => void;
   runbook?: (name: string) => Runbook | undefined;
   groups?: EngineDeps['groups'];
+  /** How often a long step reports its progress (default 2 s). */
+  progressEveryMs?: number;
 }
 
 export interface EngineRuntime {
@@ -83,6 +85,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       checkPlan: (plan, topology) => checkDumpTools(plan, topology, dbs, options.env?.PATH),
       clock,
       liveness: livenessFor(undefined),
+      progressEveryMs: options.progressEveryMs,
       leftovers: {
         // Its own pools: the worker's may still hold the very session being cancelled.
         async cancel(topology, nodes, tagPrefix) {

@@ -29,6 +29,8 @@ export interface EngineDeps {
   liveness?: Liveness;
   /** What a dead attempt left on the databases: cancel its statements, say what a node holds. */
   leftovers?: Leftovers;
+  /** How often a long step reports its progress (default PROGRESS_EVERY_MS). */
+  progressEveryMs?: number;
   /** Checks a fresh plan can run here before anyone starts it (e.g. pg_dump new enough); throws EngineError. */
   checkPlan?(plan: Plan, topology: Topology): Promise<void>;
 }

@@ -10,6 +10,8 @@ import {
   stepResultReply,
 } from './blocks';
 import { codeBlock } from './blocks/limits';
+import { progressText } from '../engine/progress';
+import type { SlackMessage } from './blocks/types';
 import type { MessageSink, PostOptions } from './outbox';
 import type { RunThreads } from './run-threads';
 
@@ -34,6 +36,8 @@ export class SlackNotifier implements Notifier {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Approval requests on their way: the decision updates that message once it has a ts. */
   private readonly approvalPosts = new Map<string, Promise<string | undefined>>();
+  /** Long steps running now, per run: one line each under the parent (bytes, rate, ETA). */
+  private readonly progress = new Map<string, Map<string, string>>();
 
   constructor(private readonly deps: SlackNotifierDeps) {}
 
@@ -93,7 +97,17 @@ export class SlackNotifier implements Notifier {
       }
       case 'step-started':
         return this.updateParent(event.run);
+      case 'step-progress': {
+        const lines = this.progress.get(event.run.id) ?? new Map<string, string>();
+        lines.set(
+          event.stepId,
+          `:hourglass_flowing_sand: \`${event.stepId}\`: ${progressText(event.progress)}`,
+        );
+        this.progress.set(event.run.id, lines);
+        return this.updateParent(event.run);
+      }
       case 'step-result': {
+        this.progress.get(event.run.id)?.delete(event.stepId);
         const plan = await this.deps.ledger.getPlan(event.run.id);
         const step = plan?.steps.find((s) => s.id === event.stepId);
         if (step) void this.later(reply(stepResultReply(step, event.result), undefined, true));
@@ -140,6 +154,7 @@ export class SlackNotifier implements Notifier {
         );
         return this.updateParent(event.run);
       case 'run-finished':
+        this.progress.delete(event.run.id);
         void this.later(reply(runFinishedLine(event.run)));
         if (event.followUp) void this.later(reply(followUpMessage(event.followUp)));
         return this.updateParent(event.run);
@@ -156,10 +171,19 @@ export class SlackNotifier implements Notifier {
       this.deps.ledger.getSteps(run.id),
     ]);
     if (!plan) return;
-    void this.later(
-      this.deps.outbox.update(thread.channel, thread.ts, runParentMessage(current ?? run, plan, steps)),
-    );
+    const message = withProgress(runParentMessage(current ?? run, plan, steps), this.progress.get(run.id));
+    void this.later(this.deps.outbox.update(thread.channel, thread.ts, message));
   }
+}
+
+/** The parent with a line per long step running now, within Slack's 50 blocks. */
+function withProgress(message: SlackMessage, lines: Map<string, string> | undefined): SlackMessage {
+  if (!lines || lines.size === 0 || message.blocks.length >= 50) return message;
+  const block = {
+    type: 'context' as const,
+    elements: [{ type: 'mrkdwn' as const, text: [...lines.values()].join('\n') }],
+  };
+  return { text: message.text, blocks: [...message.blocks, block] };
 }
 
 /** What is left for humans after the run (publications to replay), as a plain thread reply. */

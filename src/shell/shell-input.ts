@@ -5,6 +5,8 @@ export type ShellInput =
   | { kind: 'as'; user: string }
   | { kind: 'whoami' }
   | { kind: 'more' }
+  | { kind: 'details'; ts?: string }
+  | { kind: 'view'; compact: boolean }
   | { kind: 'click'; ref: string }
   | { kind: 'help' }
   | { kind: 'quit' }
@@ -18,6 +20,7 @@ export const SHELL_HELP = [
   'Buttons are numbered choices:    type the number (or /click LABEL, e.g. /click Approve)',
   'Who you are:                     /as NAME   (/whoami shows it; the two-person rule applies)',
   'A long answer (the timeline):    /more shows its next page',
+  'More of a message:               /details mN (the newest without mN); /full or /compact view',
   'Leave:                           /quit (or Ctrl-D)',
 ].join('\n');
 
@@ -39,6 +42,13 @@ export function parseShellInput(line: string): ShellInput {
       return { kind: 'whoami' };
     case '/more':
       return { kind: 'more' };
+    case '/details':
+      if (args && !/^m\d+$/.test(args)) return { kind: 'mistake', problem: 'usage: /details [mN]' };
+      return args ? { kind: 'details', ts: args } : { kind: 'details' };
+    case '/full':
+      return { kind: 'view', compact: false };
+    case '/compact':
+      return { kind: 'view', compact: true };
     case '/click':
       return args ? { kind: 'click', ref: args } : { kind: 'mistake', problem: 'usage: /click NUMBER|LABEL' };
     case '/help':

@@ -1,5 +1,6 @@
 import type { SlackMessage } from '../slack/blocks/types';
 import type { MessageSink, SharedFile } from '../slack/outbox';
+import { choiceLines, compactPost, compactUpdate, fit } from './compact';
 import { mrkdwnToText, renderMessage, type ShellButton } from './render-message';
 
 /** A button on screen: its number is what the user types to click it. */
@@ -28,16 +29,48 @@ export class TerminalOutbox implements MessageSink {
   /** The file being paged: its lines and the first not yet shown. */
   private paging: { lines: string[]; next: number; name: string } | null = null;
 
-  /** `pageLines`: a shared file is shown this many lines at a time (/more for the next page). */
+  private readonly pageLines: number;
+  private compact: boolean;
+  private lastTs: string | undefined;
+
+  /**
+   * `pageLines`: a shared file is shown this many lines at a time (/more for the next page);
+   * `compact`: 80 columns, one line per step result, details on request (compact.ts).
+   */
   constructor(
     private readonly write: (text: string) => void,
-    private readonly pageLines = Infinity,
-  ) {}
+    options: { pageLines?: number; compact?: boolean } = {},
+  ) {
+    this.pageLines = options.pageLines ?? Infinity;
+    this.compact = options.compact ?? false;
+  }
+
+  /** Compact (true) or every line of every message (false). */
+  setCompact(compact: boolean): void {
+    this.compact = compact;
+  }
+
+  /** Every line of message `ts` (default: the newest), as the full rendering shows it; false if none. */
+  details(ts?: string): boolean {
+    const key = ts ?? this.lastTs;
+    const shown = key ? this.shown.get(key) : undefined;
+    if (!key || !shown) return false;
+    this.print([`[${key}] in full:`, ...shown.lines.map((l) => `  ${l}`)]);
+    return true;
+  }
 
   async post(_channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }> {
     const ts = `m${this.nextMessage++}`;
     const { lines, buttons } = renderMessage(message);
     this.shown.set(ts, { lines, buttons, ...(threadTs ? { threadTs } : {}) });
+    this.lastTs = ts;
+    if (this.compact) {
+      this.print([
+        ...compactPost(ts, lines, buttons.length > 0, threadTs),
+        ...this.offer(ts, buttons, '   '),
+      ]);
+      return { ts };
+    }
     const indent = threadTs ? '  │ ' : '';
     const head = threadTs ? `  ↳ [${ts} in ${threadTs}]` : `[${ts}]`;
     this.print([head, ...lines.map((l) => indent + l), ...this.offer(ts, buttons, indent)]);
@@ -55,12 +88,18 @@ export class TerminalOutbox implements MessageSink {
     if (!sameButtons) for (const [n, c] of this.choices) if (c.ts === ts) this.choices.delete(n);
     const offered = sameButtons ? [] : this.offer(ts, buttons, '  ');
     if (changed.length === 0 && offered.length === 0) return;
+    if (this.compact) {
+      const shown = [...compactUpdate(ts, changed, lines[0]), ...offered];
+      if (shown.length > 0) this.print(shown);
+      return;
+    }
     this.print([`  ✎ [${ts}] updated:`, ...changed.map((l) => `  ${l}`), ...offered]);
   }
 
   async ephemeral(_channel: string, user: string, message: SlackMessage): Promise<void> {
     const { lines } = renderMessage(message);
-    this.print([`(only ${user} sees this)`, ...lines.map((l) => `  ${l}`)]);
+    const shown = this.compact ? lines.map((l) => fit(`  ${l}`)) : lines.map((l) => `  ${l}`);
+    this.print([`(only ${user} sees this)`, ...shown]);
   }
 
   /** A file is shown whole, a page at a time: nothing is cut. */
@@ -111,7 +150,7 @@ export class TerminalOutbox implements MessageSink {
       this.choices.set(number, { ...b, number, ts });
       return `[${number}] ${b.label}`;
     });
-    return [`${indent}  ${items.join('   ')}`];
+    return this.compact ? choiceLines(items, `${indent}  `) : [`${indent}  ${items.join('   ')}`];
   }
 
   private print(lines: string[]): void {

@@ -10,7 +10,7 @@ describe('a shared file in the chat shell', () => {
 
   it('pages it 40 lines at a time, /more by /more, to the last line', async () => {
     let out = '';
-    const terminal = new TerminalOutbox((t) => (out += t), 40);
+    const terminal = new TerminalOutbox((t) => (out += t), { pageLines: 40 });
     await terminal.upload('shell', file, 'Incident timeline of `r1`, asked for by <@alice>');
     expect(out).toContain('Incident timeline of `r1`, asked for by @alice');
     expect(out).toContain('📎 r1-timeline.md: Incident timeline of r1, 95 lines');

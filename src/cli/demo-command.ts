@@ -51,12 +51,12 @@ export function registerDemo(program: Command, ctx: CliContext): void {
 }
 
 const DEMO_INTRO = `
-The master "mls" of the CoreMedia fleet "demo" has crashed. You are alice, on call; bob is your
-second responder. Try, in order:
-  /recover status                        what each node holds, and which slave to restore from
-  /recover plan demo master-from-slave   the vendor's procedure made concrete (nothing runs yet)
-  then type the number of [Start], answer yes, and approve as bob (/as bob) when asked.
-/details mN shows all of a message, /full every line; /help lists everything; /quit leaves (and
-stops the demo's servers).
+The master "mls" of the CoreMedia fleet "demo" has crashed. You are alice, on
+call; bob is your second responder. Try, in order:
+  /recover status                       what each node holds, whom to restore from
+  /recover plan demo master-from-slave  the vendor's procedure made concrete
+  then type the number of [Start], answer yes, and approve as bob (/as bob).
+/details mN shows all of a message, /full every line, /help everything; /quit
+leaves (and stops the demo's servers).
 
 `;

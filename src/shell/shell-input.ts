@@ -16,12 +16,12 @@ export type ShellInput =
 const USER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const SHELL_HELP = [
-  'The same commands as in Slack:   /recover status | plan | run | abort | runs | timeline | help',
-  'Buttons are numbered choices:    type the number (or /click LABEL, e.g. /click Approve)',
-  'Who you are:                     /as NAME   (/whoami shows it; the two-person rule applies)',
-  'A long answer (the timeline):    /more shows its next page',
-  'More of a message:               /details mN (the newest without mN); /full or /compact view',
-  'Leave:                           /quit (or Ctrl-D)',
+  'The Slack commands:  /recover status | plan | run | abort | runs | timeline | help',
+  'Buttons:             type the number shown as [N] (or /click LABEL: /click Approve)',
+  'Who you are:         /as NAME (/whoami shows it; the two-person rule applies)',
+  'Long answers:        /more (next page of the timeline), /details mN (a message in',
+  '                     full), /full or /compact (how messages are shown)',
+  'Leave:               /quit (or Ctrl-D)',
 ].join('\n');
 
 export function parseShellInput(line: string): ShellInput {

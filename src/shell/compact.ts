@@ -66,6 +66,8 @@ export function compactPost(ts: string, lines: string[], hasButtons: boolean, th
       const shown = body.slice(0, 2).map((l, i) => fit(i === 0 ? `  ↳ [${ts}] ${l}` : `    ${l}`));
       return body.length > 2 ? [...shown, fit(`    ${more(body.length - 2, ts)}`)] : shown;
     }
+    // What is left to do by hand, and a failure, are the summary: shown whole.
+    if (/^(⚠️|❌)/.test(first)) return body.map((l, i) => fit(i === 0 ? `  ↳ ${l}` : `    ${l}`));
     const suffix = rest.length > 0 ? ` (/details ${ts})` : '';
     const head = fit(`  ↳ ${first}`, COMPACT_WIDTH - displayWidth(suffix));
     return [head + suffix];

@@ -69,6 +69,18 @@ describe('compact rendering', () => {
     for (const l of shown) expect(displayWidth(l)).toBeLessThanOrEqual(80);
   });
 
+  it('shows what is still to do by hand, and a failure, whole', async () => {
+    const { box, text } = screen();
+    const step = plan.steps[0]!;
+    await box.post(
+      'c',
+      stepResultReply(step, { ...emptyResult(), ok: false, error: 'connection refused' }),
+      'm0',
+    );
+    expect(text()).toContain('connection refused');
+    expect(text()).not.toContain('/details');
+  });
+
   it('/details, /full and /compact are shell commands', () => {
     expect(parseShellInput('/details m12')).toEqual({ kind: 'details', ts: 'm12' });
     expect(parseShellInput('/details')).toEqual({ kind: 'details' });

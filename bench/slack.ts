@@ -106,19 +106,23 @@ async function shellRun(n: number): Promise<{ wallMs: number; steps: number }> {
       user: 'alice',
       input,
       output,
-      interactive: false,
+      // A person at a terminal: each line is handled as it comes (a script would wait for quiet).
+      interactive: true,
       worker: true,
     });
     input.write(`/recover run ${name} master-from-slave\n/as bob\n`);
     const runId = await firstRun(w, name);
-    let clicked = 0;
+    // bob types Approve once its button is on screen (typed before, it finds none: typed again).
+    let typedAt = 0;
     for (;;) {
       const run = await w.ledger.getRun(runId);
       if (run && TERMINAL_RUN_STATES.includes(run.state)) break;
-      const waits = (await w.audit.read(runId)).filter((e) => e.kind === 'awaiting-approval').length;
-      if (run?.state === 'awaiting-approval' && waits > clicked) {
+      const audit = await w.audit.read(runId);
+      const waits = audit.filter((e) => e.kind === 'awaiting-approval').length;
+      const approved = audit.filter((e) => e.kind === 'approval').length;
+      if (run?.state === 'awaiting-approval' && approved < waits && Date.now() - typedAt > 250) {
         input.write('/click Approve\n');
-        clicked = waits;
+        typedAt = Date.now();
       }
       await sleep(20);
     }
@@ -179,12 +183,19 @@ async function slackRun(n: number) {
 
     // The incident channel asks for status every 2 s, of its own fleet (mid-recovery) and of the
     // quiet one in turn; each answer is timed, and whether a probe timed out in it is noted.
-    const incidentMs: { fleet: 'recovering' | 'quiet'; ms: number; probeTimedOut: boolean }[] = [];
+    const incidentMs: {
+      fleet: 'recovering' | 'quiet';
+      asked: number;
+      ackMs: number;
+      answeredAt: number;
+      ms: number;
+      probeTimedOut: boolean;
+    }[] = [];
     const incident = (async () => {
       for (let i = 0; running; i++) {
         const asked = Date.now();
         const fleetAsked = i % 2 === 0 ? 'quiet' : 'recovering';
-        await slash(INCIDENT, 'U0CAROL', `status ${fleetAsked === 'quiet' ? 'bqt' : name}`);
+        const ack = await slash(INCIDENT, 'U0CAROL', `status ${fleetAsked === 'quiet' ? 'bqt' : name}`);
         const answer = await standin
           .waitFor(
             () =>
@@ -201,6 +212,9 @@ async function slackRun(n: number) {
           .catch(() => undefined);
         incidentMs.push({
           fleet: fleetAsked,
+          asked,
+          ackMs: ack.ms,
+          answeredAt: answer?.at ?? asked + 20_000,
           ms: answer ? answer.at - asked : 20_000,
           probeTimedOut: JSON.stringify(answer?.args.blocks ?? '').includes('timed out'),
         });
@@ -249,10 +263,18 @@ async function slackRun(n: number) {
       (j) => j.data.channel === INCIDENT && j.name === 'status',
     );
     await slackQueue.close();
-    const breakdown = incidentJobs.map((j) => ({
-      queuedMs: (j.processedOn ?? 0) - j.timestamp,
-      workMs: (j.finishedOn ?? 0) - (j.processedOn ?? 0),
-    }));
+    // Each job to the request it came from (the last asked before it was added).
+    const breakdown = incidentJobs.map((j) => {
+      const request = [...incidentMs].reverse().find((r) => r.asked <= j.timestamp);
+      return {
+        fleet: request?.fleet,
+        ackMs: request?.ackMs ?? NaN,
+        enqueuedAfterMs: request ? j.timestamp - request.asked : NaN,
+        queuedMs: (j.processedOn ?? 0) - j.timestamp,
+        workMs: (j.finishedOn ?? 0) - (j.processedOn ?? 0),
+        postedAfterWorkMs: request ? request.answeredAt - (j.finishedOn ?? 0) : NaN,
+      };
+    });
     await bot.notifier.drain();
     const inIncident = (method: string) => standin.callsTo(method).filter((c) => c.args.channel === INCIDENT);
     return {
@@ -325,10 +347,12 @@ async function main() {
             withoutAProbeTimeout: stats(recovering.filter((a) => !a.probeTimedOut).map((a) => a.ms)),
           },
         },
-        incidentJobs: {
-          queued: stats(slacks.flatMap((s) => s.incidentJobs.map((j) => j.queuedMs))),
-          work: stats(slacks.flatMap((s) => s.incidentJobs.map((j) => j.workMs))),
-        },
+        incidentAnswerBreakdown: Object.fromEntries(
+          (['ackMs', 'enqueuedAfterMs', 'queuedMs', 'workMs', 'postedAfterWorkMs'] as const).map((k) => [
+            k,
+            stats(slacks.flatMap((s) => s.incidentJobs.map((j) => j[k])).filter((x) => Number.isFinite(x))),
+          ]),
+        ),
         incidentChannel: slacks.map((s) => s.incidentChannel),
         runWallMs: wall,
         wallRatio,

@@ -38,11 +38,22 @@ export class SlackNotifier implements Notifier {
   private readonly approvalPosts = new Map<string, Promise<string | undefined>>();
   /** Long steps running now, per run: one line each under the parent (bytes, rate, ETA). */
   private readonly progress = new Map<string, Map<string, string>>();
+  /** Parent redraws scheduled, per run. */
+  private readonly parentTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly deps: SlackNotifierDeps) {}
 
   async notify(event: EngineEvent): Promise<void> {
     const runId = event.run.id;
+    // A person must act on these: they do not wait behind the run's progress still being handed
+    // over (once the run's parent exists, they need nothing earlier events set up).
+    if (event.type === 'awaiting-approval' || event.type === 'run-halted') {
+      const thread = await this.deps.threads.get(runId);
+      if (thread?.ts) {
+        void this.later(this.deliver(event));
+        return;
+      }
+    }
     const previous = this.chains.get(runId) ?? Promise.resolve();
     const next = previous.then(() => this.deliver(event)).catch((err: unknown) => this.report(err));
     this.chains.set(runId, next);
@@ -161,8 +172,23 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  /** The parent shows the run as the ledger has it now, whatever event prompted the update. */
-  private async updateParent(run: RunRecord): Promise<void> {
+  /**
+   * The parent shows the run as the ledger has it now, whatever event prompted the update; events
+   * that come together (a stage's steps) make one redraw, PARENT_DEBOUNCE_MS after the first.
+   */
+  private updateParent(run: RunRecord): void {
+    if (this.parentTimers.has(run.id)) return;
+    const redraw = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.parentTimers.delete(run.id);
+        this.redrawParent(run).then(resolve, (err: unknown) => (this.report(err), resolve()));
+      }, PARENT_DEBOUNCE_MS);
+      this.parentTimers.set(run.id, timer);
+    });
+    void this.later(redraw);
+  }
+
+  private async redrawParent(run: RunRecord): Promise<void> {
     const thread = await this.deps.threads.get(run.id);
     if (!thread?.ts) return;
     const [current, plan, steps] = await Promise.all([
@@ -175,6 +201,9 @@ export class SlackNotifier implements Notifier {
     void this.later(this.deps.outbox.update(thread.channel, thread.ts, message));
   }
 }
+
+/** Events closer together than this make one redraw of the run's parent message. */
+const PARENT_DEBOUNCE_MS = 50;
 
 /** The parent with a line per long step running now, within Slack's 50 blocks. */
 function withProgress(message: SlackMessage, lines: Map<string, string> | undefined): SlackMessage {

@@ -23,7 +23,7 @@ import { RunLedger } from '../src/engine/ledger';
 import { TERMINAL_RUN_STATES, type AuditEvent } from '../src/engine/types';
 import { dropPrefix } from '../test/helpers/engine';
 import { startHttpBot } from '../test/helpers/http-bot';
-import { clickPayload, waitForButton } from '../test/helpers/slack-clicks';
+import { buttonsIn, clickPayload } from '../test/helpers/slack-clicks';
 import {
   blockActionBody,
   postToApp,
@@ -177,7 +177,6 @@ async function slackRun(n: number) {
       }
     });
     await sleep(3000); // let the busy channels build their backlog first
-    const since = Date.now();
     await slash(INCIDENT, 'U0ALICE', `run ${name} master-from-slave`);
     const runId = await firstRun(w, name);
 
@@ -222,28 +221,31 @@ async function slackRun(n: number) {
       }
     })();
 
-    // bob approves each gate as soon as its buttons arrive.
+    // bob approves each gate as soon as its buttons arrive. The calls are scanned once each (the
+    // harness shares the bot's process: rescanning every post every few ms would slow the bot).
     const clicked = new Set<string>();
     const buttonAt = new Map<string, number>();
+    let scanned = 0;
     for (;;) {
       const run = await w.ledger.getRun(runId);
       if (run && TERMINAL_RUN_STATES.includes(run.state)) break;
-      const button = await waitForButton(
-        standin,
-        'recover_approve',
-        since,
-        1000,
-        (b) => !clicked.has(b.value),
-      ).catch(() => undefined);
-      if (!button) continue;
+      let button: ReturnType<typeof buttonsIn>[number] | undefined;
+      let arrivedAt = 0;
+      for (; scanned < standin.calls.length && !button; scanned++) {
+        const call = standin.calls[scanned]!;
+        if (call.method !== 'chat.postMessage' || call.args.channel !== INCIDENT) continue;
+        button = buttonsIn(call, `${call.at}.${scanned}`).find(
+          (b) => b.actionId === 'recover_approve' && !clicked.has(b.value),
+        );
+        arrivedAt = call.at;
+      }
+      if (!button) {
+        await sleep(5);
+        continue;
+      }
       clicked.add(button.value);
       const gate = (JSON.parse(button.value) as { gate: string }).gate;
-      const arrived = standin.calls.find(
-        (c) =>
-          c.method === 'chat.postMessage' &&
-          JSON.stringify(c.args.blocks ?? '').includes(button.value.replace(/"/g, '\\"')),
-      );
-      buttonAt.set(gate, arrived?.at ?? Date.now());
+      buttonAt.set(gate, arrivedAt);
       const body = blockActionBody(clickPayload(button, 'U0BOB', standin.responseUrl(`click-${gate}`)));
       await postToApp(appUrl, body, signedRequest(SECRET, body));
     }

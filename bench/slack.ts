@@ -177,6 +177,7 @@ async function slackRun(n: number) {
       }
     });
     await sleep(3000); // let the busy channels build their backlog first
+    const started = Date.now();
     await slash(INCIDENT, 'U0ALICE', `run ${name} master-from-slave`);
     const runId = await firstRun(w, name);
 
@@ -209,6 +210,8 @@ async function slackRun(n: number) {
             20_000,
           )
           .catch(() => undefined);
+        if (process.argv.includes('--trace'))
+          console.error(`asked ${asked - started} ${fleetAsked} answered ${(answer?.at ?? 0) - started}`);
         incidentMs.push({
           fleet: fleetAsked,
           asked,
@@ -221,7 +224,7 @@ async function slackRun(n: number) {
       }
     })();
 
-    // bob approves each gate as soon as its buttons arrive. The calls are scanned once each (the
+    // bob approves each gate as soon as its buttons arrive, wherever they come first. The calls are scanned once each (the
     // harness shares the bot's process: rescanning every post every few ms would slow the bot).
     const clicked = new Set<string>();
     const buttonAt = new Map<string, number>();
@@ -233,8 +236,10 @@ async function slackRun(n: number) {
       let arrivedAt = 0;
       for (; scanned < standin.calls.length && !button; scanned++) {
         const call = standin.calls[scanned]!;
-        if (call.method !== 'chat.postMessage' || call.args.channel !== INCIDENT) continue;
-        button = buttonsIn(call, `${call.at}.${scanned}`).find(
+        const update = call.method === 'chat.update';
+        if ((call.method !== 'chat.postMessage' && !update) || call.args.channel !== INCIDENT) continue;
+        // The buttons come on the run's message (chat.update) or in the thread's request (a post).
+        button = buttonsIn(call, update ? String(call.args.ts) : `${call.at}.${scanned}`).find(
           (b) => b.actionId === 'recover_approve' && !clicked.has(b.value),
         );
         arrivedAt = call.at;
@@ -256,6 +261,13 @@ async function slackRun(n: number) {
       .filter((e) => e.kind === 'awaiting-approval')
       .map((e) => (buttonAt.get(String(e.detail.gate)) ?? NaN) - Date.parse(e.at));
     const ended = Date.now();
+    if (process.argv.includes('--trace'))
+      for (const c of standin.calls.filter(
+        (x) => x.args.channel === INCIDENT && x.method === 'chat.postMessage',
+      ))
+        console.error(
+          `${c.at - started} ${c.args.thread_ts ? 'thread' : 'top'} ${String(c.args.text).slice(0, 60).replace(/\n/g, '|')}`,
+        );
     // Where an incident answer's time went: waiting in the queue, the work (probes), the post.
     const slackQueue = new Queue(SLACK_QUEUE, {
       connection: redisOptionsFromUrl(serviceUrls().redisUrl),

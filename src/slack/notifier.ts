@@ -11,6 +11,7 @@ import {
 } from './blocks';
 import { codeBlock } from './blocks/limits';
 import { progressText } from '../engine/progress';
+import { withParentApproval } from './blocks/parent-approval';
 import type { SlackMessage } from './blocks/types';
 import type { MessageSink, PostOptions } from './outbox';
 import type { RunThreads } from './run-threads';
@@ -197,8 +198,12 @@ export class SlackNotifier implements Notifier {
       this.deps.ledger.getSteps(run.id),
     ]);
     if (!plan) return;
-    const message = withProgress(runParentMessage(current ?? run, plan, steps), this.progress.get(run.id));
-    void this.later(this.deps.outbox.update(thread.channel, thread.ts, message));
+    const now = current ?? run;
+    const parent = withProgress(runParentMessage(now, plan, steps), this.progress.get(run.id));
+    const message = withParentApproval(parent, now, plan, steps);
+    // Buttons a person waits for go ahead of progress in the channel's update lane.
+    const urgency = message === parent ? undefined : ('prompt' as const);
+    void this.later(this.deps.outbox.update(thread.channel, thread.ts, message, { urgency }));
   }
 }
 

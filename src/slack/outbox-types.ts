@@ -78,7 +78,8 @@ export interface MessageSink {
     threadTs?: string,
     options?: PostOptions,
   ): Promise<{ ts: string }>;
-  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** `urgency` as for posts: an update a person waits on goes ahead of progress redraws. */
+  update(channel: string, ts: string, message: SlackMessage, options?: PostOptions): Promise<void>;
   ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
   /** Share a file in the channel with `comment` above it; an answer to a person (PostOptions 'answer'). */
   upload(channel: string, file: SharedFile, comment: string): Promise<void>;

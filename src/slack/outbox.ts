@@ -62,17 +62,29 @@ export class SlackOutbox implements MessageSink {
    * Pending updates of the same message collapse into the latest; every caller's promise settles
    * with it. An update that would show what Slack already shows is not sent at all.
    */
-  async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
-    const pending = this.lanes
-      .get(updateLane(channel))
-      ?.items.find((i) => i.kind === 'update' && i.ts === ts);
-    if (pending && !this.closed) {
+  async update(channel: string, ts: string, message: SlackMessage, options: PostOptions = {}): Promise<void> {
+    const rank = options.urgency ? RANK[options.urgency] : 0;
+    const lane = this.lanes.get(updateLane(channel));
+    const pending = lane?.items.find((i) => i.kind === 'update' && i.ts === ts);
+    if (lane && pending && !this.closed) {
       pending.message = message;
+      if (rank > pending.rank) {
+        // The latest content needs a person now: the pending update moves up with it.
+        lane.items.splice(lane.items.indexOf(pending), 1);
+        pending.rank = rank;
+        const at = lane.items.findIndex((i) => i.rank < rank);
+        lane.items.splice(at >= 0 ? at : lane.items.length, 0, pending);
+        if (lane.items[0] === pending && lane.timer) {
+          clearTimeout(lane.timer);
+          lane.timer = undefined;
+          this.pump(lane);
+        }
+      }
       await new Promise<string>((resolve, reject) => pending.waiters.push({ resolve, reject }));
       return;
     }
     if (!this.closed && this.shown.get(`${channel}/${ts}`) === contentOf(message)) return;
-    await this.enqueue(updateLane(channel), { kind: 'update', channel, ts, message });
+    await this.enqueue(updateLane(channel), { kind: 'update', channel, ts, message }, rank);
   }
 
   /** Ephemerals answer one person; they get their own lane so they do not wait behind a run's thread. */

@@ -164,6 +164,15 @@ it('plan → Start by A → step results in the thread → A cannot approve, B c
   );
   expect(readReply.args.thread_ts).toBeTruthy();
 
+  // The run's message carries the gate's Approve too (an update: not held by the channel's posts).
+  const onParent = await standin.waitFor(() =>
+    standin
+      .callsTo('chat.update')
+      .find((c) => c.at >= since && JSON.stringify(c.args.blocks).includes('recover_approve')),
+  );
+  expect(JSON.stringify(onParent.args.blocks)).toContain('Waiting for a second person');
+  expect(JSON.stringify(onParent.args.blocks)).toContain(JSON.stringify(approveButton.value).slice(1, -1));
+
   // A clicks Approve: refused, ephemerally, to A alone.
   await click(approveButton, ALICE);
   const refusal = await standin.waitFor(() =>

@@ -130,8 +130,10 @@ export class SlackNotifier implements Notifier {
         const steps = plan?.steps.filter((s) => event.stepIds.includes(s.id)) ?? [];
         const key = `${event.run.id}/${event.gate}`;
         const message = approvalRequestMessage(event.run, event.gate, steps, event.planHash);
+        // Its Approve is on the run's message at once (an update); this request, with every step's
+        // SQL, takes its turn with the answers to people, not ahead of them.
         const posted = this.later(
-          reply(message, 'prompt').then(async ({ ts }) => {
+          reply(message, 'answer').then(async ({ ts }) => {
             await threads.setApprovalMessage(event.run.id, event.gate, ts);
             return ts;
           }),

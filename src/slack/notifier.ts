@@ -131,9 +131,9 @@ export class SlackNotifier implements Notifier {
         const key = `${event.run.id}/${event.gate}`;
         const message = approvalRequestMessage(event.run, event.gate, steps, event.planHash);
         // Its Approve is on the run's message at once (an update); this request, with every step's
-        // SQL, takes its turn with the answers to people, not ahead of them.
+        // SQL, goes after the answers to people, ahead of progress.
         const posted = this.later(
-          reply(message, 'answer').then(async ({ ts }) => {
+          reply(message, 'request').then(async ({ ts }) => {
             await threads.setApprovalMessage(event.run.id, event.gate, ts);
             return ts;
           }),

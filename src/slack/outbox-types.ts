@@ -11,26 +11,27 @@ export interface SlackOutboxOptions {
 }
 
 /**
- * How a post queues in its channel: a `prompt` (a person must act: an approval request, a halt)
- * goes ahead of everything else, an `answer` (to a person who asked) ahead of progress; progress
- * (the default) goes in order behind them.
+ * How a post queues in its channel: a `prompt` (a person must act: a halt) goes ahead of
+ * everything else, an `answer` (to a person who asked) next, a `request` (an approval request
+ * whose buttons are already on the run's message) next; progress (the default) goes in order
+ * behind them.
  */
 export interface PostOptions {
-  urgency?: 'prompt' | 'answer';
+  urgency?: 'prompt' | 'answer' | 'request';
   /**
    * Progress replies of one thread still queued together go out as one message (within Slack's
    * 50 blocks): a run's thread keeps up with the run instead of trailing it at one reply a second.
    */
   mergeable?: boolean;
 }
-export const RANK = { prompt: 2, answer: 1 } as const;
+export const RANK = { prompt: 3, answer: 2, request: 1 } as const;
 
 export interface Common {
   channel: string;
   message: SlackMessage;
   waiters: Waiter[];
   limited: number;
-  /** 2 prompt, 1 answer, 0 progress. */
+  /** 3 prompt, 2 answer, 1 request, 0 progress. */
   rank: number;
 }
 export type Item =

@@ -130,6 +130,11 @@ it('/recover status posts the node table and the proposal in the channel', async
   expect(plans).toContainEqual({ topology: 'e2e', runbook: 'slave-from-master', target: 'rls-3' });
   expect(plans.filter((p) => p.runbook.startsWith('slave-from-master') && p.target === null)).toEqual([]);
   expect(plans).toContainEqual({ topology: 'e2e', runbook: 'master-from-slave', target: null });
+  // Slack refuses a message whose actions block repeats an action_id.
+  for (const block of post.args.blocks as { type: string; elements?: { action_id?: string }[] }[]) {
+    const ids = (block.elements ?? []).map((e) => e.action_id).filter(Boolean);
+    expect(new Set(ids).size).toBe(ids.length);
+  }
   expect(standin.calls.every((c) => !JSON.stringify(c.args).includes(BOT_TOKEN))).toBe(true);
 });
 

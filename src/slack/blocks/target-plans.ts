@@ -7,8 +7,8 @@ import { inline } from './parts';
 import { statusMessage } from './status';
 import type { PlanButtonValue, SlackMessage } from './types';
 
-/** Buttons per actions block (Slack allows 25; a row of a few reads better). */
-const PER_ROW = 4;
+/** Target buttons per runbook; beyond, the command to type. */
+const MAX_TARGETS = 4;
 
 /**
  * The status message with its Plan buttons, where a runbook that acts on one node (a slave to
@@ -32,10 +32,17 @@ export function statusWithPlans(report: StatusReport, runbooks: string[]): Slack
         value: { topology: report.topology, runbook, target } satisfies PlanButtonValue,
       }),
     );
-    for (let i = 0; i < plans.length; i += PER_ROW) {
-      const row = actions(plans.slice(i, i + PER_ROW));
+    // Slack wants an action_id once per actions block: one button per block, as the other Plans.
+    for (const plan of plans.slice(0, MAX_TARGETS)) {
+      const row = actions([plan]);
       if (row) extra.push(row);
     }
+    if (targets.length > MAX_TARGETS)
+      extra.push(
+        context(
+          `… ${inline(`/recover plan ${report.topology} ${runbook} NODE`)} for the other ${targets.length - MAX_TARGETS}`,
+        ),
+      );
     if (targets.length === 0)
       extra.push(
         context(

@@ -24,6 +24,9 @@ export interface ButtonClick extends Clicked {
 type Respond = (message: Parameters<RespondFn>[0]) => Promise<unknown>;
 export type ClickHandler = (click: ButtonClick, respond: Respond) => Promise<void>;
 
+/** A second click of the same button on the same message within this long is the same click. */
+const CLICK_REPEAT_MS = 10_000;
+
 /**
  * A button: read the value (data, re-validated — never trusted: the worker checks the engine's
  * rules again), enqueue. The same click delivered twice (or a double click) is one job.
@@ -51,12 +54,10 @@ function button<S extends z.ZodType, N extends SlackJobName>(
       return;
     }
     const { actionId, value: raw, ...clicked } = click;
-    await enqueueFor({ deps, respond }, job, toJob(v.data, clicked, deps), [
-      click.user,
-      click.messageTs,
-      actionId,
-      raw,
-    ]);
+    await enqueueFor({ deps, respond }, job, toJob(v.data, clicked, deps), {
+      parts: [click.user, click.messageTs, actionId, raw],
+      ttlMs: CLICK_REPEAT_MS,
+    });
   };
 }
 

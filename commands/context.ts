@@ -17,6 +17,8 @@ export interface SlashContext {
   channel: string;
   team: string;
   text: string;
+  /** Slack's id for this invocation (a retry carries the same); none in the chat shell. */
+  triggerId?: string;
   ack(message?: SlackMessage & { response_type?: 'ephemeral' | 'in_channel' }): Promise<void>;
   respond(message: SlackMessage & { response_type: 'ephemeral' }): Promise<unknown>;
 }

@@ -1,6 +1,6 @@
 import type { SlashRequest } from '../src/slack/parse-command';
 import { refusedChannel, topologyByName, type SlashContext } from './context';
-import { enqueueFor } from './enqueue';
+import { enqueueFor, slashRequest } from './enqueue';
 
 /** `/recover plan TOPOLOGY RUNBOOK [TARGET]`: the concrete plan, posted with a Start button. */
 export async function planCommand(
@@ -21,5 +21,5 @@ export async function planCommand(
     channel: ctx.channel,
     user: ctx.user,
   };
-  await enqueueFor(ctx, 'plan', data, [ctx.team, ctx.user, ctx.channel, ctx.text]);
+  await enqueueFor(ctx, 'plan', data, slashRequest(ctx));
 }

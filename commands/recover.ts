@@ -25,6 +25,7 @@ export function recoverCommand(deps: CommandDeps) {
       channel: command.channel_id,
       team: command.team_id,
       text: command.text ?? '',
+      triggerId: command.trigger_id,
       ack: (message) => ack(message ? { response_type: 'ephemeral', ...message } : undefined),
       respond: (message) => respond(message),
     };

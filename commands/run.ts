@@ -1,7 +1,7 @@
 import { newRunId } from '../src/engine/start';
 import type { SlashRequest } from '../src/slack/parse-command';
 import { refusedChannel, topologyByName, type SlashContext } from './context';
-import { enqueueFor } from './enqueue';
+import { enqueueFor, slashRequest } from './enqueue';
 
 /** `/recover run TOPOLOGY RUNBOOK [TARGET]`: start a run; destructive steps wait for a second person. */
 export async function runCommand(
@@ -24,5 +24,5 @@ export async function runCommand(
     user: ctx.user,
     runId,
   };
-  await enqueueFor(ctx, 'start', data, [ctx.team, ctx.user, ctx.channel, ctx.text]);
+  await enqueueFor(ctx, 'start', data, slashRequest(ctx));
 }

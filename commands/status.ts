@@ -1,6 +1,6 @@
 import type { SlashRequest } from '../src/slack/parse-command';
 import { refusedChannel, topologyByName, type SlashContext } from './context';
-import { enqueueFor } from './enqueue';
+import { enqueueFor, slashRequest } from './enqueue';
 
 /** `/recover status [TOPOLOGY]`: ack, then a worker probes every node and posts the table. */
 export async function statusCommand(
@@ -10,10 +10,10 @@ export async function statusCommand(
   const topology = topologyByName(ctx.deps, req.topology)!;
   if (await refusedChannel(ctx, topology)) return;
   await ctx.ack({ response_type: 'ephemeral', text: `Inspecting ${topology.name}…`, blocks: [] });
-  await enqueueFor(ctx, 'status', { topology: topology.name, channel: ctx.channel, user: ctx.user }, [
-    ctx.team,
-    ctx.user,
-    ctx.channel,
-    ctx.text,
-  ]);
+  await enqueueFor(
+    ctx,
+    'status',
+    { topology: topology.name, channel: ctx.channel, user: ctx.user },
+    slashRequest(ctx),
+  );
 }

@@ -1,7 +1,7 @@
 import { errorMessage } from '../src/slack/blocks';
 import type { SlashRequest } from '../src/slack/parse-command';
 import { refusedChannel, topologyOfRun, type SlashContext } from './context';
-import { enqueueFor } from './enqueue';
+import { enqueueFor, slashRequest } from './enqueue';
 
 /** `/recover timeline RUN`: the incident timeline, posted in the channel for the write-up. */
 export async function timelineCommand(
@@ -13,10 +13,10 @@ export async function timelineCommand(
     return ctx.ack(errorMessage(`"${req.runId}" belongs to no topology Recover knows`, 'see /recover runs'));
   if (await refusedChannel(ctx, topology)) return;
   await ctx.ack({ response_type: 'ephemeral', text: `Building the timeline of ${req.runId}…`, blocks: [] });
-  await enqueueFor(ctx, 'timeline', { runId: req.runId, channel: ctx.channel, user: ctx.user }, [
-    ctx.team,
-    ctx.user,
-    ctx.channel,
-    ctx.text,
-  ]);
+  await enqueueFor(
+    ctx,
+    'timeline',
+    { runId: req.runId, channel: ctx.channel, user: ctx.user },
+    slashRequest(ctx),
+  );
 }

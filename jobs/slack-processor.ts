@@ -2,10 +2,21 @@ import type { Job } from 'bullmq';
 import { slackHandlers, type SlackHandlerDeps } from '../src/slack/handlers';
 import { SlackJobData } from '../src/slack/jobs';
 
-/** Thin: validate the job data, call the handler. Every click is re-checked by the engine here. */
-export function createSlackProcessor(deps: SlackHandlerDeps) {
+/**
+ * Thin: validate the job data, call the handler. Every click is re-checked by the engine here.
+ * `handled` runs after each job that counted in its channel's backlog (it had a priority).
+ */
+export function createSlackProcessor(
+  deps: SlackHandlerDeps,
+  handled?: (channel: string) => Promise<unknown>,
+) {
   return async function processSlackJob(job: Job): Promise<void> {
-    return handleSlackJob(deps, job.name, job.data);
+    try {
+      return await handleSlackJob(deps, job.name, job.data);
+    } finally {
+      const channel = (job.data as { channel?: unknown }).channel;
+      if (job.opts.priority && typeof channel === 'string') await handled?.(channel).catch(() => undefined);
+    }
   };
 }
 

@@ -31,6 +31,8 @@ export interface ChatShellOptions {
   workerTimings?: { lockDurationMs?: number; stalledIntervalMs?: number };
   /** How long a scripted line may wait for runs to come to rest. */
   settleTimeoutMs?: number;
+  /** Compact rendering (80 columns, details on request); default: when interactive. */
+  compact?: boolean;
   /** Ends the shell as /quit would (SIGTERM). */
   signal?: AbortSignal;
 }
@@ -58,7 +60,12 @@ export async function runChatShell(o: ChatShellOptions): Promise<void> {
     o.output.write(text);
   };
   const onError = (err: Error) => write(`! ${err.message}\n`);
-  const terminal = new TerminalOutbox(write);
+  // A person reads a long file a page at a time; a script gets it whole.
+  // At a terminal: compact, 80 columns, a long file a page at a time; a script gets everything.
+  const terminal = new TerminalOutbox(write, {
+    pageLines: o.interactive ? 40 : Infinity,
+    compact: o.compact ?? o.interactive,
+  });
 
   const config = withoutChannelLimits(o.config);
   const forward: { to?: SlackNotifier } = {};
@@ -124,6 +131,16 @@ export async function runChatShell(o: ChatShellOptions): Promise<void> {
         return true;
       case 'whoami':
         write(`you are ${user}\n`);
+        return true;
+      case 'more':
+        if (!terminal.more()) write('nothing more to show\n');
+        return true;
+      case 'details':
+        if (!terminal.details(input.ts)) write(`no message ${input.ts ?? 'yet'} (messages show as [mN])\n`);
+        return true;
+      case 'view':
+        terminal.setCompact(input.compact);
+        write(input.compact ? 'compact view: 80 columns, /details mN for more\n' : 'full view: every line\n');
         return true;
       case 'as':
         user = input.user;

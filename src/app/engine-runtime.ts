@@ -12,6 +12,7 @@ import { sqlExecutors, type ExecutorRegistry } from '../engine/executors';
 import { RunLedger } from '../engine/ledger';
 import { TopologyLease } from '../engine/lease';
 import { checkRedis } from '../engine/redis-checks';
+import { checkDumpTools } from '../restore/tool-versions';
 import { createRunQueue } from '../engine/run-queue';
 import type { Notifier } from '../engine/types';
 import { redisOptionsFromUrl } from '../engine/redis-options';
@@ -35,6 +36,8 @@ export interface EngineRuntimeOptions {
   onError?: (err: Error) => void;
   runbook?: (name: string) => Runbook | undefined;
   groups?: EngineDeps['groups'];
+  /** How often a long step reports its progress (default 2 s). */
+  progressEveryMs?: number;
 }
 
 export interface EngineRuntime {
@@ -52,8 +55,7 @@ export interface EngineRuntime {
 
 /** The composition root of the engine: every connection is opened here and closed by close(). */
 export async function createEngineRuntime(options: EngineRuntimeOptions): Promise<EngineRuntime> {
-  const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  await redis.connect();
+  const redis = await connectRedis(options.redisUrl, options.onError);
   const workers: Worker[] = [];
   const watchdogs: { stop(): void }[] = [];
   const dbs = new DbRegistry({ env: options.env });
@@ -84,8 +86,10 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),
       inspect: (topology) => inspectTopology(topology, { dbs, hosts }),
+      checkPlan: (plan, topology) => checkDumpTools(plan, topology, dbs, options.env?.PATH),
       clock,
       liveness: livenessFor(undefined),
+      progressEveryMs: options.progressEveryMs,
       leftovers: {
         // Its own pools: the worker's may still hold the very session being cancelled.
         async cancel(topology, nodes, tagPrefix) {
@@ -138,5 +142,50 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
     await dbs.closeAll();
     redis.disconnect();
     throw err;
+  }
+}
+
+/** Redis did not answer at start: one line that says where and what to do, never a stack trace. */
+export class RedisUnavailableError extends Error {
+  readonly code = 'REDIS_UNAVAILABLE';
+  constructor(url: string, reason: string) {
+    super(
+      `cannot reach Redis at ${withoutPassword(url)} (${reason}): start it (\`npm run services\`, or redis-server) or set REDIS_URL`,
+    );
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+async function connectRedis(url: string, onError?: (err: Error) => void): Promise<Redis> {
+  let firstError: Error | undefined;
+  let ready = false;
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    // At start, one try: a Redis that is not there is reported, not waited for.
+    retryStrategy: (times) => (times > 1 && !ready ? null : Math.min(times * 200, 2000)),
+  });
+  redis.on('error', (err: Error) => {
+    firstError ??= err;
+    if (ready) onError?.(err);
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    const e = (firstError ?? err) as NodeJS.ErrnoException;
+    throw new RedisUnavailableError(url, e.code ?? e.message);
+  }
+  ready = true;
+  return redis;
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
   }
 }

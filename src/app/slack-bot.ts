@@ -9,7 +9,7 @@ import { closeWorker } from '../engine/worker';
 import type { EngineEvent } from '../engine/types';
 import { runbookNames, runbookNamesFor } from '../runbook/registry';
 import { SlackGroupDirectory } from '../slack/group-directory';
-import { createSlackJobs, SLACK_QUEUE } from '../slack/jobs';
+import { createSlackJobs, releaseBacklog, SLACK_QUEUE } from '../slack/jobs';
 import { SlackNotifier } from '../slack/notifier';
 import { createSlackWebClient, SlackOutbox } from '../slack/outbox';
 import { RunThreads } from '../slack/run-threads';
@@ -95,17 +95,23 @@ export async function startSlackBot(o: SlackBotOptions): Promise<SlackBot> {
   for (const w of monitor.warnings) o.log.warn(w);
   const slackWorker = new Worker(
     SLACK_QUEUE,
-    createSlackProcessor({
-      engine: runtime.deps,
-      outbox,
-      threads,
-      alerts: monitor.store,
-      runbookNames: runbookNamesFor,
-    }),
+    createSlackProcessor(
+      {
+        engine: runtime.deps,
+        outbox,
+        threads,
+        alerts: monitor.store,
+        runbookNames: runbookNamesFor,
+        onError,
+      },
+      (channel) => releaseBacklog(runtime.redis, o.prefix, channel),
+    ),
     {
       connection: redisOptionsFromUrl(o.redisUrl, { maxRetriesPerRequest: null }),
       prefix: o.prefix,
-      concurrency: 4,
+      // Handlers hand their answers to the outbox and return: a slot is held for the work
+      // (probes, the engine), never for a channel's turn to post.
+      concurrency: 8,
       runRetryDelay: 1000,
     },
   );

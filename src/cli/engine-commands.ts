@@ -10,7 +10,7 @@ import { getRunbook } from '../runbook/registry';
 import type { CliContext } from './context';
 import { EXIT_OK, UsageError } from './exit-codes';
 import { redisPrefix, workerTimings } from '../config/env';
-import { configFrom, followRun, withRuntime, type ConfigOption } from './runtime';
+import { configFrom, followRun, optionalConfigFrom, withRuntime, type ConfigOption } from './runtime';
 import { alignedTable } from '../render/table';
 
 type AsOption = ConfigOption & { as: string };
@@ -73,11 +73,12 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
           requester: { id: opts.as },
           dryRun: opts.dryRun,
         });
-        ctx.stdout.write(renderPlanText(outcome.plan));
         if (outcome.kind !== 'started') {
+          ctx.stdout.write(renderPlanText(outcome.plan));
           ctx.stdout.write('\n(dry run: nothing was executed)\n'); // the terminal never passes a plan hash
           return;
         }
+        ctx.stdout.write(renderPlanText(outcome.plan, 'running now'));
         ctx.stdout.write(`\nrun ${outcome.run.id} started\n`);
         if (opts.follow) await followRun(rt, ctx, outcome.run.id);
       });
@@ -161,7 +162,7 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
     .argument('[topology]')
     .option(...configOpt)
     .action(async function runsAction(topology: string | undefined, opts: ConfigOption) {
-      const config = configFrom(opts, ctx);
+      const config = optionalConfigFrom(opts, ctx);
       await withRuntime(ctx, config, silentNotifier, async (rt) => {
         const runs = await rt.deps.ledger.listRuns(topology);
         ctx.stdout.write(
@@ -179,11 +180,13 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
             ]),
           ) + '\n',
         );
-        for (const t of config.topologies.filter((x) => !topology || x.name === topology)) {
-          const lease = await rt.deps.lease.current(t.name);
+        // The topologies the file names, and those of the runs listed (no file needed).
+        const names = new Set([...config.topologies.map((t) => t.name), ...runs.map((r) => r.topology)]);
+        for (const name of [...names].filter((x) => !topology || x === topology)) {
+          const lease = await rt.deps.lease.current(name);
           if (lease)
             ctx.stdout.write(
-              `${t.name} is held by ${lease.runId} (${lease.requester}) since ${lease.since}, last heartbeat ${lease.heartbeatAt}\n`,
+              `${name} is held by ${lease.runId} (${lease.requester}) since ${lease.since}, last heartbeat ${lease.heartbeatAt}\n`,
             );
         }
       });
@@ -195,7 +198,7 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
     .argument('<run>')
     .option(...configOpt)
     .action(async function timelineAction(runId: string, opts: ConfigOption) {
-      await withRuntime(ctx, configFrom(opts, ctx), silentNotifier, async (rt) => {
+      await withRuntime(ctx, optionalConfigFrom(opts, ctx), silentNotifier, async (rt) => {
         const run = await rt.deps.ledger.getRun(runId);
         if (!run) throw new UsageError(`no run "${runId}"`);
         ctx.stdout.write(

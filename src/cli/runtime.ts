@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createEngineRuntime, type EngineRuntime } from '../app/engine-runtime';
 import { redisPrefix, serviceUrls } from '../config/env';
 import { loadConfig } from '../config/load';
@@ -13,6 +14,18 @@ export interface ConfigOption {
 export function configFrom(opts: ConfigOption, ctx: CliContext): RecoverConfig {
   return loadConfig(opts.config ?? ctx.defaultConfigFile);
 }
+
+/**
+ * For commands that read only Redis (runs, timeline): the topology file when there is one, else
+ * nothing. A file named with --config must still be there and valid.
+ */
+export function optionalConfigFrom(opts: ConfigOption, ctx: CliContext): RecoverConfig {
+  if (opts.config === undefined && !existsSync(ctx.defaultConfigFile)) return NO_TOPOLOGIES;
+  return configFrom(opts, ctx);
+}
+
+/** What the engine is opened with when no topology file is needed: it reads runs, nothing else. */
+const NO_TOPOLOGIES = { topologies: [], groups: {} } as unknown as RecoverConfig;
 
 /** Open the engine for one command and always close it, whatever happens. */
 export async function withRuntime<T>(

@@ -16,9 +16,12 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [
-      `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    ]);
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    const hint =
+      code === 'ENOENT'
+        ? ': no such file. Pass --config FILE (or set RECOVER_CONFIG); recover.example.yaml is a start, and `npm run demo` needs none'
+        : `: cannot read (${code})`;
+    throw new ConfigError(file, [`${file}${hint}`]);
   }
 }
 
@@ -107,6 +110,17 @@ export function crossCheck(raw: unknown): Problem[] {
         });
       seenNodes.add(nodeName);
     });
+    // A run waits for an approver at its first destructive step: with nobody allowed, forever.
+    const access = (t && typeof t === 'object' ? (t as Record<string, unknown>).access : undefined) as
+      Record<string, unknown> | undefined;
+    const approvers = access?.approvers;
+    if (!Array.isArray(approvers) || approvers.length === 0)
+      problems.push({
+        path: ['topologies', ti, 'access', 'approvers'],
+        message:
+          'no approvers: every destructive step needs a second person, so runs would wait forever. ' +
+          'List who may approve (Slack user or user-group ids, or names used in the terminal with --as)',
+      });
     const master = stringAt(t, 'master');
     if (master !== undefined && seenNodes.size > 0 && !seenNodes.has(master))
       problems.push({
@@ -152,6 +166,8 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: readonly PathKey[
 function messageOf(doc: Document, issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.path.length > 0 && !doc.hasIn(issue.path as unknown[]))
     return `missing (expected ${issue.expected})`;
+  if (issue.path.at(-1) === 'engine' && /^maria/i.test(String(doc.getIn(issue.path as unknown[]))))
+    return `${issue.message}: for MariaDB write "engine: mysql" (same protocol and client)`;
   return issue.message;
 }
 

@@ -31,9 +31,13 @@ export interface DemoOptions {
  */
 export async function startDemo(o: DemoOptions): Promise<Demo> {
   const dir = join(o.root, '.demo');
+  // Another demo of this clone still running owns these servers: refuse instead of killing them.
+  const owner = runningOwner(dir);
+  if (owner !== undefined) throw new DemoRunningError(owner);
   stopLeftovers(dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, OWNER), `${process.pid}\n`);
   const stops: (() => Promise<void> | void)[] = [];
   let stopped = false;
   const stop = async () => {
@@ -41,6 +45,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     stopped = true;
     for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => undefined);
     rmSync(join(dir, 'pids'), { force: true });
+    rmSync(join(dir, OWNER), { force: true });
   };
   const pids: number[] = [];
   const remember = (pid: number | undefined) => {
@@ -83,6 +88,32 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+const OWNER = 'owner.pid';
+
+/** `npm run demo` while another is running in the same clone. */
+export class DemoRunningError extends Error {
+  readonly code = 'DEMO_RUNNING';
+  constructor(readonly pid: number) {
+    super(
+      `a demo is already running in this clone (pid ${pid}): use that one, or stop it first (/quit in its terminal, or kill ${pid})`,
+    );
+    this.name = 'DemoRunningError';
+  }
+}
+
+/** The pid of the demo process that owns `dir`, when it is still alive (a node process). */
+function runningOwner(dir: string): number | undefined {
+  const file = join(dir, OWNER);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    return /node|tsx|recover/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
+  } catch {
+    return undefined; // gone: its leftovers are stopped below
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Access, RecoverConfig, Topology } from '../config/topology';
 import type { DbRegistry } from '../db/connect';
-import type { Runbook } from '../runbook/types';
+import type { Plan, Runbook } from '../runbook/types';
 import type { StatusReport } from '../status/inspect';
 import type { AuditLog } from './audit';
 import type { ExecutorRegistry } from './executors';
@@ -29,6 +29,10 @@ export interface EngineDeps {
   liveness?: Liveness;
   /** What a dead attempt left on the databases: cancel its statements, say what a node holds. */
   leftovers?: Leftovers;
+  /** How often a long step reports its progress (default PROGRESS_EVERY_MS). */
+  progressEveryMs?: number;
+  /** Checks a fresh plan can run here before anyone starts it (e.g. pg_dump new enough); throws EngineError. */
+  checkPlan?(plan: Plan, topology: Topology): Promise<void>;
 }
 
 export interface Leftovers {
@@ -64,7 +68,8 @@ export class EngineError extends Error {
       | 'not-halted'
       | 'no-such-gate'
       | 'approval-refused'
-      | 'approval-expired',
+      | 'approval-expired'
+      | 'dump-tool-too-old',
     message: string,
   ) {
     super(message);

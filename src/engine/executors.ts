@@ -15,6 +15,8 @@ export interface ExecContext {
    * can find what a dead worker left running. Absent: sessions are untagged (lock waits still bounded).
    */
   tag?: string;
+  /** A long step's bytes so far (and the source's size when known); the engine throttles and reports. */
+  progress?(bytes: number, totalBytes: number | null): void;
 }
 
 export type Executor = (step: PlanStep, ctx: ExecContext) => Promise<StepResult>;

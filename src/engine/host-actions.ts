@@ -9,6 +9,7 @@ import { inStepSession } from '../db/step-session';
 import { dumpRestore, toStepResult } from '../restore/dump-restore';
 import { remoteDumpRestore, runsOverSsh } from '../restore/remote-dump-restore';
 import { dropAndRecreateSchema } from '../restore/schema';
+import { sourceSizeBytes } from '../restore/source-size';
 import { emptyResult } from '../runbook/sql-executor';
 import type { PlanStep, StepResult } from '../runbook/types';
 import type { ExecContext, ExecutorRegistry } from './executors';
@@ -47,7 +48,14 @@ export function hostActionExecutors(o: HostActionOptions): ExecutorRegistry {
       const source = nodeOf(ctx.topology, step.action.from);
       const target = nodeOf(ctx.topology, step.node);
       // The restore clears the target first, so a retry after a partial import starts clean.
-      const options = { env: o.env, timeoutMs: o.restoreTimeoutMs ?? 6 * 3600_000, tag: ctx.tag };
+      // Bytes, rate and ETA as the stream goes (the source's size is the estimate).
+      const total = ctx.progress ? await sourceSizeBytes(ctx.db(source.name), source.db.engine) : null;
+      const options = {
+        env: o.env,
+        timeoutMs: o.restoreTimeoutMs ?? 6 * 3600_000,
+        tag: ctx.tag,
+        onProgress: (bytes: number) => ctx.progress?.(bytes, total),
+      };
       // Run where the topology says: both nodes over SSH → dump on the source host, restore on the target's.
       if (runsOverSsh(source, target)) {
         const hosts = { source: o.hosts.get(source), target: o.hosts.get(target) };

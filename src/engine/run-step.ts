@@ -3,6 +3,7 @@ import { LedgerError } from './ledger';
 import type { PlanStep, StepResult } from '../runbook/types';
 import { auditEvent, topologyOf, type EngineDeps } from './deps';
 import { execute } from './executors';
+import { progressReporter } from './progress';
 import type { Fence } from './finish';
 import type { RunRecord, StepRecord } from './types';
 
@@ -60,6 +61,15 @@ export async function runStep(
     captured: (planStepId: string, name: string) => records.get(planStepId)?.result?.captured[name],
     // Its sessions carry the attempt's tag, so what a dead worker left running can be found.
     tag: stepTag({ runId: run.id, stepId: step.id, attempt: started.attempts }),
+    // Throttled: a long dump→restore shows bytes, rate and ETA now and then, not per chunk.
+    progress: progressReporter(
+      (progress) => {
+        void deps.notifier
+          .notify({ type: 'step-progress', run, stepId: step.id, progress })
+          .catch(() => undefined);
+      },
+      { everyMs: deps.progressEveryMs },
+    ),
   };
   let result = await execute(deps.executors, step, ctx);
   if (result.waiting) {

@@ -25,7 +25,7 @@ export type StartOutcome =
 
 /** Resolve a fresh plan for a request; nothing is executed or written. */
 export async function planFor(
-  deps: Pick<EngineDeps, 'config' | 'inspect' | 'runbook'>,
+  deps: Pick<EngineDeps, 'config' | 'inspect' | 'runbook' | 'checkPlan'>,
   topologyName: string,
   runbookName: string,
   target: string | null,
@@ -38,7 +38,9 @@ export async function planFor(
       `no runbook named "${runbookName}" (have: ${runbookNames().join(', ')})`,
     );
   const status = await deps.inspect(topology);
-  return resolvePlan(runbook, topology, status, target);
+  const plan = resolvePlan(runbook, topology, status, target);
+  await deps.checkPlan?.(plan, topology);
+  return plan;
 }
 
 /** Plan, take the topology's lease, record the run and enqueue its first stage. */

@@ -1,4 +1,5 @@
 import type { Plan, StepResult } from '../runbook/types';
+import type { StepProgress } from './progress';
 
 export type StepState =
   'pending' | 'awaiting-approval' | 'running' | 'done' | 'failed' | 'skipped' | 'unknown';
@@ -107,6 +108,7 @@ export interface AuditEvent {
 export type EngineEvent =
   | { type: 'run-started'; run: RunRecord; plan: Plan }
   | { type: 'step-started'; run: RunRecord; stepId: string }
+  | { type: 'step-progress'; run: RunRecord; stepId: string; progress: StepProgress }
   | { type: 'step-result'; run: RunRecord; stepId: string; result: StepResult }
   /** A wait or checklist does not hold yet; `first` on the first check only (later checks update in place). */
   | { type: 'step-waiting'; run: RunRecord; stepId: string; result: StepResult; first: boolean }

@@ -94,6 +94,8 @@ export interface Flavour<R extends StatusReport = StatusReport> {
   readonly nodeSets: readonly string[];
   /** The nodes of one named set; throws PlanError when the set cannot be formed (e.g. no candidate). */
   nodeSet(name: string, ctx: NodeSetContext<R>): string[];
+  /** The nodes a runbook that needs --target would sensibly act on now (a Plan button each). */
+  planTargets(runbook: Runbook, report: R): string[];
   /** Values for `${name}` in command argv on a node (its data directory, the candidate's conninfo). */
   argValues?(node: string, ctx: NodeSetContext<R>): Record<string, string>;
   /** Why a set is empty, for the "step skipped" warning. */

@@ -1,3 +1,4 @@
+import { progressText } from '../engine/progress';
 import type { AuditEvent, EngineEvent } from '../engine/types';
 
 const icons: Partial<Record<AuditEvent['kind'], string>> = {
@@ -33,6 +34,8 @@ export function renderEngineEvent(e: EngineEvent): string | null {
       return `▶ run ${e.run.id}: ${e.run.runbook} on ${e.run.topology}${e.run.target ? ` (target ${e.run.target})` : ''}, plan ${e.plan.hash.slice(0, 12)}, ${e.plan.steps.length} steps, requested by ${e.run.requester}`;
     case 'step-started':
       return `  • ${e.stepId} …`;
+    case 'step-progress':
+      return `  … ${e.stepId}: ${progressText(e.progress)}`;
     case 'step-result': {
       const r = e.result;
       const bits = [r.ok ? 'ok' : `FAILED: ${r.error ?? ''}`];

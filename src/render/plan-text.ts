@@ -37,10 +37,10 @@ export function describeValue(value: ResolvedValue): string {
 }
 
 /** `recover plan … --dry-run` in a terminal: every step, exactly as it would run. Nothing is executed. */
-export function renderPlanText(plan: Plan): string {
+export function renderPlanText(plan: Plan, note = 'dry run: nothing executed'): string {
   const b = plan.basis;
   const out = [
-    `Plan ${plan.runbook} on ${plan.topology}${plan.target ? `, target ${plan.target}` : ''} (dry run: nothing executed)`,
+    `Plan ${plan.runbook} on ${plan.topology}${plan.target ? `, target ${plan.target}` : ''} (${note})`,
     `Hash ${plan.hash.slice(0, 12)}; probed ${b.probedAt}`,
     `Basis: ${b.summary}`,
   ];

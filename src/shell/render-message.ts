@@ -53,7 +53,7 @@ export function mrkdwnToText(mrkdwn: string): string[] {
 
 function prose(line: string): string {
   return line
-    .replace(/<@([A-Z0-9]+)>/g, '@$1')
+    .replace(/<@([A-Za-z0-9._-]+)>/g, '@$1')
     .replace(/<(?:https?|mailto):[^|>]+\|([^>]+)>/g, '$1')
     .replace(/<((?:https?|mailto):[^>]+)>/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, '$1$2')

@@ -4,6 +4,9 @@ export type ShellInput =
   | { kind: 'slash'; text: string }
   | { kind: 'as'; user: string }
   | { kind: 'whoami' }
+  | { kind: 'more' }
+  | { kind: 'details'; ts?: string }
+  | { kind: 'view'; compact: boolean }
   | { kind: 'click'; ref: string }
   | { kind: 'help' }
   | { kind: 'quit' }
@@ -13,10 +16,12 @@ export type ShellInput =
 const USER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const SHELL_HELP = [
-  'The same commands as in Slack:   /recover status | plan | run | abort | runs | timeline | help',
-  'Buttons are numbered choices:    type the number (or /click LABEL, e.g. /click Approve)',
-  'Who you are:                     /as NAME   (/whoami shows it; the two-person rule applies)',
-  'Leave:                           /quit (or Ctrl-D)',
+  'The Slack commands:  /recover status | plan | run | abort | runs | timeline | help',
+  'Buttons:             type the number shown as [N] (or /click LABEL: /click Approve)',
+  'Who you are:         /as NAME (/whoami shows it; the two-person rule applies)',
+  'Long answers:        /more (next page of the timeline), /details mN (a message in',
+  '                     full), /full or /compact (how messages are shown)',
+  'Leave:               /quit (or Ctrl-D)',
 ].join('\n');
 
 export function parseShellInput(line: string): ShellInput {
@@ -35,6 +40,15 @@ export function parseShellInput(line: string): ShellInput {
       return { kind: 'as', user: args };
     case '/whoami':
       return { kind: 'whoami' };
+    case '/more':
+      return { kind: 'more' };
+    case '/details':
+      if (args && !/^m\d+$/.test(args)) return { kind: 'mistake', problem: 'usage: /details [mN]' };
+      return args ? { kind: 'details', ts: args } : { kind: 'details' };
+    case '/full':
+      return { kind: 'view', compact: false };
+    case '/compact':
+      return { kind: 'view', compact: true };
     case '/click':
       return args ? { kind: 'click', ref: args } : { kind: 'mistake', problem: 'usage: /click NUMBER|LABEL' };
     case '/help':

@@ -1,6 +1,7 @@
 import type { SlackMessage } from '../slack/blocks/types';
-import type { MessageSink } from '../slack/outbox';
-import { renderMessage, type ShellButton } from './render-message';
+import type { MessageSink, SharedFile } from '../slack/outbox';
+import { choiceLines, compactPost, compactUpdate, fit } from './compact';
+import { mrkdwnToText, renderMessage, type ShellButton } from './render-message';
 
 /** A button on screen: its number is what the user types to click it. */
 export interface Choice extends ShellButton {
@@ -25,13 +26,51 @@ export class TerminalOutbox implements MessageSink {
   private readonly choices = new Map<number, Choice>();
   private nextMessage = 1;
   private nextChoice = 1;
+  /** The file being paged: its lines and the first not yet shown. */
+  private paging: { lines: string[]; next: number; name: string } | null = null;
 
-  constructor(private readonly write: (text: string) => void) {}
+  private readonly pageLines: number;
+  private compact: boolean;
+  private lastTs: string | undefined;
+
+  /**
+   * `pageLines`: a shared file is shown this many lines at a time (/more for the next page);
+   * `compact`: 80 columns, one line per step result, details on request (compact.ts).
+   */
+  constructor(
+    private readonly write: (text: string) => void,
+    options: { pageLines?: number; compact?: boolean } = {},
+  ) {
+    this.pageLines = options.pageLines ?? Infinity;
+    this.compact = options.compact ?? false;
+  }
+
+  /** Compact (true) or every line of every message (false). */
+  setCompact(compact: boolean): void {
+    this.compact = compact;
+  }
+
+  /** Every line of message `ts` (default: the newest), as the full rendering shows it; false if none. */
+  details(ts?: string): boolean {
+    const key = ts ?? this.lastTs;
+    const shown = key ? this.shown.get(key) : undefined;
+    if (!key || !shown) return false;
+    this.print([`[${key}] in full:`, ...shown.lines.map((l) => `  ${l}`)]);
+    return true;
+  }
 
   async post(_channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }> {
     const ts = `m${this.nextMessage++}`;
     const { lines, buttons } = renderMessage(message);
     this.shown.set(ts, { lines, buttons, ...(threadTs ? { threadTs } : {}) });
+    this.lastTs = ts;
+    if (this.compact) {
+      this.print([
+        ...compactPost(ts, lines, buttons.length > 0, threadTs),
+        ...this.offer(ts, buttons, '   '),
+      ]);
+      return { ts };
+    }
     const indent = threadTs ? '  │ ' : '';
     const head = threadTs ? `  ↳ [${ts} in ${threadTs}]` : `[${ts}]`;
     this.print([head, ...lines.map((l) => indent + l), ...this.offer(ts, buttons, indent)]);
@@ -49,12 +88,47 @@ export class TerminalOutbox implements MessageSink {
     if (!sameButtons) for (const [n, c] of this.choices) if (c.ts === ts) this.choices.delete(n);
     const offered = sameButtons ? [] : this.offer(ts, buttons, '  ');
     if (changed.length === 0 && offered.length === 0) return;
+    if (this.compact) {
+      const shown = [...compactUpdate(ts, changed, lines[0]), ...offered];
+      if (shown.length > 0) this.print(shown);
+      return;
+    }
     this.print([`  ✎ [${ts}] updated:`, ...changed.map((l) => `  ${l}`), ...offered]);
   }
 
   async ephemeral(_channel: string, user: string, message: SlackMessage): Promise<void> {
     const { lines } = renderMessage(message);
-    this.print([`(only ${user} sees this)`, ...lines.map((l) => `  ${l}`)]);
+    const shown = this.compact ? lines.map((l) => fit(`  ${l}`)) : lines.map((l) => `  ${l}`);
+    this.print([`(only ${user} sees this)`, ...shown]);
+  }
+
+  /** A file is shown whole, a page at a time: nothing is cut. */
+  async upload(_channel: string, file: SharedFile, comment: string): Promise<void> {
+    const ts = `m${this.nextMessage++}`;
+    const lines = file.content.replace(/\n$/, '').split('\n');
+    this.print([
+      `[${ts}] ${mrkdwnToText(comment).join(' ').trim()}`,
+      `  📎 ${file.filename}: ${file.title}, ${lines.length} lines`,
+    ]);
+    this.paging = { lines, next: 0, name: file.filename };
+    this.more();
+  }
+
+  /** The next page of the file being shown; false when there is none. */
+  more(): boolean {
+    const p = this.paging;
+    if (!p || p.next >= p.lines.length) return false;
+    const end = Math.min(p.lines.length, p.next + this.pageLines);
+    const page = p.lines.slice(p.next, end).map((l) => `  ${l}`);
+    const left = p.lines.length - end;
+    if (left > 0)
+      page.push(
+        `  -- lines ${p.next + 1}–${end} of ${p.lines.length} of ${p.name}: /more for the next ${Math.min(left, this.pageLines)} --`,
+      );
+    p.next = end;
+    if (left === 0) this.paging = null;
+    this.print(page);
+    return true;
   }
 
   async drain(): Promise<void> {}
@@ -76,7 +150,7 @@ export class TerminalOutbox implements MessageSink {
       this.choices.set(number, { ...b, number, ts });
       return `[${number}] ${b.label}`;
     });
-    return [`${indent}  ${items.join('   ')}`];
+    return this.compact ? choiceLines(items, `${indent}  `) : [`${indent}  ${items.join('   ')}`];
   }
 
   private print(lines: string[]): void {

@@ -3,15 +3,16 @@ import { EngineError } from '../engine/deps';
 import { abort, approve, decide, reject } from '../engine/decisions';
 import { planFor, startRun } from '../engine/start';
 import { renderTimelineMarkdown } from '../render/timeline';
-import { alignedTable } from '../render/table';
 import { PlanError } from '../runbook/resolve';
 import { UnsupportedFlavourError } from '../status/inspect';
 import { topologyOf } from '../engine/deps';
 import type { AlertStore } from '../monitor/alert-store';
 import { alertMessage, errorMessage, planMessage } from './blocks';
-import { flavourOf } from '../flavours/registry';
-import { codeBlock } from './blocks/limits';
+import { userRef } from './blocks/parts';
+import { runsMessage } from './blocks/runs';
+import { statusWithPlans } from './blocks/target-plans';
 import type { SlackJob } from './jobs';
+import type { SlackMessage } from './blocks/types';
 import type { MessageSink } from './outbox';
 import type { RunThreads } from './run-threads';
 
@@ -21,6 +22,8 @@ export interface SlackHandlerDeps {
   threads: RunThreads;
   alerts: AlertStore;
   runbookNames: (flavour: string) => string[];
+  /** Failures of sends not waited for (the person who asked is told too, when possible). */
+  onError?: (err: Error) => void;
 }
 
 type Where = { channel: string; user: string };
@@ -43,19 +46,32 @@ async function explained(d: SlackHandlerDeps, where: Where, work: () => Promise<
   }
 }
 
+/**
+ * Hand an answer to the outbox and return: the request's worker slot is not held while the post
+ * waits for its channel's turn (about one message a second per channel). A failed post is told to
+ * the person who asked.
+ */
+function answer(d: SlackHandlerDeps, where: Where, message: SlackMessage): void {
+  d.outbox.post(where.channel, message, undefined, { urgency: 'answer' }).catch((err: Error) => {
+    d.onError?.(err);
+    return d.outbox
+      .ephemeral(where.channel, where.user, errorMessage('Recover could not post its answer', err.message))
+      .catch(() => undefined);
+  });
+}
+
 export const slackHandlers = {
   status: (d: SlackHandlerDeps, job: SlackJob<'status'>) =>
     explained(d, job, async () => {
       const topology = topologyOf(d.engine, job.topology);
       const report = await d.engine.inspect(topology);
-      const runbooks = d.runbookNames(topology.flavour);
-      await d.outbox.post(job.channel, flavourOf(topology.flavour).render.statusMessage(report, runbooks));
+      answer(d, job, statusWithPlans(report, d.runbookNames(topology.flavour)));
     }),
 
   plan: (d: SlackHandlerDeps, job: SlackJob<'plan'>) =>
     explained(d, job, async () => {
       const plan = await planFor(d.engine, job.topology, job.runbook, job.target);
-      await d.outbox.post(job.channel, planMessage(plan));
+      answer(d, job, planMessage(plan));
     }),
 
   start: (d: SlackHandlerDeps, job: SlackJob<'start'>) =>
@@ -79,7 +95,7 @@ export const slackHandlers = {
             'Here is the new plan; start that one if it is right.',
           ),
         );
-        await d.outbox.post(job.channel, planMessage(outcome.plan));
+        answer(d, job, planMessage(outcome.plan));
       }
     }),
 
@@ -111,15 +127,7 @@ export const slackHandlers = {
   runs: (d: SlackHandlerDeps, job: SlackJob<'runs'>) =>
     explained(d, job, async () => {
       const runs = await d.engine.ledger.listRuns(job.topology ?? undefined, 15);
-      const table = alignedTable(
-        ['RUN', 'RUNBOOK', 'TARGET', 'BY', 'STATE'],
-        runs.map((r) => [r.id, r.runbook, r.target ?? '—', r.requester, r.state]),
-      );
-      const text = runs.length === 0 ? 'No runs yet.' : table;
-      await d.outbox.ephemeral(job.channel, job.user, {
-        text: 'Recent runs',
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } }],
-      });
+      await d.outbox.ephemeral(job.channel, job.user, runsMessage(runs, job.topology));
     }),
 
   /** Acknowledge silences an alert's updates (its resolution still comes); the first click wins. */
@@ -134,7 +142,7 @@ export const slackHandlers = {
         ? 'That alert is no longer open'
         : r.alert.state !== 'open'
           ? 'That alert has already resolved'
-          : `That alert was already acknowledged by ${r.alert.ackedBy ?? 'someone'}`;
+          : `That alert was already acknowledged by ${r.alert.ackedBy ? userRef(r.alert.ackedBy) : 'someone'}`;
       await d.outbox.ephemeral(job.channel, job.user, errorMessage(why));
     }),
 
@@ -147,9 +155,18 @@ export const slackHandlers = {
         await d.engine.ledger.getPlan(job.runId),
         await d.engine.audit.read(job.runId),
       );
-      await d.outbox.post(job.channel, {
-        text: `Incident timeline of ${run.id}`,
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: codeBlock(markdown, 2900) } }],
+      // Whole, as a file: a message would cut it at Slack's 3000 characters per section.
+      const file = {
+        filename: `${run.id}-timeline.md`,
+        title: `Incident timeline of ${run.id}`,
+        content: markdown,
+      };
+      const comment = `Incident timeline of \`${run.id}\` (${run.runbook} on ${run.topology}), asked for by <@${job.user}>`;
+      d.outbox.upload(job.channel, file, comment).catch((err: Error) => {
+        d.onError?.(err);
+        return d.outbox
+          .ephemeral(job.channel, job.user, errorMessage('Recover could not share the timeline', err.message))
+          .catch(() => undefined);
       });
     }),
 };

@@ -1,90 +1,36 @@
 /**
  * Everything the bot says goes out through here: one ordered lane per channel, spaced to Slack's
  * ~1 message per second per channel, progress updates of one message collapsed to the latest,
- * rate-limited calls retried when Slack says, never dropped.
+ * an update identical to what Slack already shows never sent, prompts (approval requests) and
+ * answers ahead of progress, rate-limited calls retried when Slack says, never dropped.
  */
-import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from './blocks/types';
+import { rateLimitDelay, SlackOutboxError, toOutboxError } from './outbox-errors';
+import {
+  absorbMergeable,
+  BURST,
+  contentOf,
+  METHOD,
+  RANK,
+  REMEMBERED,
+  updateLane,
+  type Item,
+  type Lane,
+  type MessageSink,
+  type NewItem,
+  type PostOptions,
+  type SharedFile,
+  type SlackOutboxOptions,
+} from './outbox-types';
 
-export interface SlackOutboxOptions {
-  /** Gap between the end of one call and the start of the next in a channel. */
-  minIntervalMs?: number;
-  /** A Retry-After longer than this is cut short (Slack's 429 can name minutes). */
-  maxRetryAfterMs?: number;
-  /** Rate-limited answers one call may receive before it is rejected. */
-  maxRateLimitRetries?: number;
-}
-
-/** A Slack call that failed; `slackError` is Slack's code (`channel_not_found`, `not_in_channel`, …). */
-export class SlackOutboxError extends Error {
-  constructor(
-    readonly method: string,
-    readonly slackError: string,
-  ) {
-    super(`Slack ${method} failed: ${slackError}`);
-    this.name = 'SlackOutboxError';
-  }
-}
-
-/**
- * The WebClient the outbox expects: no retries of its own (the outbox retries, in order) and
- * rate limits surfaced at once instead of slept through inside the client.
- */
-export function createSlackWebClient(token: string, slackApiUrl?: string): WebClient {
-  return new WebClient(token, {
-    ...(slackApiUrl ? { slackApiUrl } : {}),
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logLevel: LogLevel.ERROR,
-  });
-}
-
-type Item =
-  | {
-      kind: 'post';
-      channel: string;
-      message: SlackMessage;
-      threadTs?: string;
-      waiters: Waiter[];
-      limited: number;
-    }
-  | { kind: 'update'; channel: string; message: SlackMessage; ts: string; waiters: Waiter[]; limited: number }
-  | {
-      kind: 'ephemeral';
-      channel: string;
-      message: SlackMessage;
-      user: string;
-      waiters: Waiter[];
-      limited: number;
-    };
-/** An item as a caller describes it (Omit distributed over the union). */
-type Fields<T> = T extends unknown ? Omit<T, 'waiters' | 'limited'> : never;
-type NewItem = Fields<Item>;
-interface Waiter {
-  resolve(ts: string): void;
-  reject(err: Error): void;
-}
-interface Lane {
-  items: Item[];
-  busy: boolean;
-  /** Earliest Date.now() at which the next call may start. */
-  nextAt: number;
-  timer?: NodeJS.Timeout;
-}
-
-/** Where messages go: Slack through the outbox, or the terminal in the local chat shell. */
-export interface MessageSink {
-  post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
-  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
-  ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
-  drain(): Promise<void>;
-  close(): void;
-}
-
-const METHOD = { post: 'chat.postMessage', update: 'chat.update', ephemeral: 'chat.postEphemeral' } as const;
+export { createSlackWebClient, SlackOutboxError } from './outbox-errors';
+export type { MessageSink, PostOptions, SharedFile, SlackOutboxOptions } from './outbox-types';
 
 export class SlackOutbox implements MessageSink {
   private readonly lanes = new Map<string, Lane>();
+  /** `${channel}/${ts}` → the content Slack shows now, as sent. */
+  private readonly shown = new Map<string, string>();
   private readonly minIntervalMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly maxRateLimitRetries: number;
@@ -100,25 +46,55 @@ export class SlackOutbox implements MessageSink {
     this.maxRateLimitRetries = options.maxRateLimitRetries ?? 8;
   }
 
-  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }> {
-    const ts = await this.enqueue(channel, { kind: 'post', channel, message, threadTs });
+  async post(
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string,
+    options: PostOptions = {},
+  ): Promise<{ ts: string }> {
+    const rank = options.urgency ? RANK[options.urgency] : 0;
+    const fields = { kind: 'post' as const, channel, message, threadTs, mergeable: options.mergeable };
+    const ts = await this.enqueue(channel, fields, rank);
     return { ts };
   }
 
-  /** Pending updates of the same message collapse into the latest; every caller's promise settles with it. */
-  async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
-    const pending = this.lanes.get(channel)?.items.find((i) => i.kind === 'update' && i.ts === ts);
-    if (pending && !this.closed) {
+  /**
+   * Pending updates of the same message collapse into the latest; every caller's promise settles
+   * with it. An update that would show what Slack already shows is not sent at all.
+   */
+  async update(channel: string, ts: string, message: SlackMessage, options: PostOptions = {}): Promise<void> {
+    const rank = options.urgency ? RANK[options.urgency] : 0;
+    const lane = this.lanes.get(updateLane(channel));
+    const pending = lane?.items.find((i) => i.kind === 'update' && i.ts === ts);
+    if (lane && pending && !this.closed) {
       pending.message = message;
+      if (rank > pending.rank) {
+        // The latest content needs a person now: the pending update moves up with it.
+        lane.items.splice(lane.items.indexOf(pending), 1);
+        pending.rank = rank;
+        const at = lane.items.findIndex((i) => i.rank < rank);
+        lane.items.splice(at >= 0 ? at : lane.items.length, 0, pending);
+        if (lane.items[0] === pending && lane.timer) {
+          clearTimeout(lane.timer);
+          lane.timer = undefined;
+          this.pump(lane);
+        }
+      }
       await new Promise<string>((resolve, reject) => pending.waiters.push({ resolve, reject }));
       return;
     }
-    await this.enqueue(channel, { kind: 'update', channel, ts, message });
+    if (!this.closed && this.shown.get(`${channel}/${ts}`) === contentOf(message)) return;
+    await this.enqueue(updateLane(channel), { kind: 'update', channel, ts, message }, rank);
   }
 
   /** Ephemerals answer one person; they get their own lane so they do not wait behind a run's thread. */
   async ephemeral(channel: string, user: string, message: SlackMessage): Promise<void> {
     await this.enqueue(`ephemeral:${channel}`, { kind: 'ephemeral', channel, user, message });
+  }
+
+  async upload(channel: string, file: SharedFile, comment: string): Promise<void> {
+    const message = { text: comment, blocks: [] };
+    await this.enqueue(channel, { kind: 'upload', channel, message, file }, RANK.answer);
   }
 
   /** Resolves once everything queued so far has been sent (or has failed). */
@@ -139,14 +115,24 @@ export class SlackOutbox implements MessageSink {
     this.settleDrain();
   }
 
-  private enqueue(key: string, fields: NewItem): Promise<string> {
+  private enqueue(key: string, fields: NewItem, rank = 0): Promise<string> {
     if (this.closed) return Promise.reject(new SlackOutboxError(METHOD[fields.kind], 'outbox_closed'));
     this.pruneIdleLanes();
     let lane = this.lanes.get(key);
-    if (!lane) this.lanes.set(key, (lane = { items: [], busy: false, nextAt: 0 }));
+    if (!lane)
+      this.lanes.set(key, (lane = { items: [], busy: false, tokens: BURST, at: Date.now(), endedAt: 0 }));
     const target = lane;
     return new Promise<string>((resolve, reject) => {
-      target.items.push({ ...fields, waiters: [{ resolve, reject }], limited: 0 } as Item);
+      const item = { ...fields, waiters: [{ resolve, reject }], limited: 0, rank } as Item;
+      // Items of one rank keep their order; a higher rank goes ahead of every lower one.
+      const at = rank > 0 ? target.items.findIndex((i) => i.rank < rank) : -1;
+      if (at >= 0) target.items.splice(at, 0, item);
+      else target.items.push(item);
+      if (at === 0 && target.timer) {
+        // The lane was waiting for a full bucket (progress); this one may need less.
+        clearTimeout(target.timer);
+        target.timer = undefined;
+      }
       this.pump(target);
     });
   }
@@ -155,37 +141,62 @@ export class SlackOutbox implements MessageSink {
     if (this.closed || lane.busy || lane.timer) return;
     const item = lane.items[0];
     if (!item) return this.settleDrain();
-    const wait = lane.nextAt - Date.now();
-    if (wait > 0) {
-      lane.timer = setTimeout(() => {
-        lane.timer = undefined;
-        this.pump(lane);
-      }, wait);
+    if (item.kind === 'update' && this.shown.get(`${item.channel}/${item.ts}`) === contentOf(item.message)) {
+      // Slack already shows this (an earlier update got there first): nothing to send, no spacing used.
+      lane.items.shift();
+      for (const w of item.waiters) w.resolve(item.ts);
+      return this.pump(lane);
+    }
+    const now = Date.now();
+    const level = this.level(lane, now);
+    const need = item.rank > 0 ? 1 : BURST;
+    const gap = item.rank > 0 ? 0 : lane.endedAt + this.minIntervalMs - now;
+    if (level < need || gap > 0) {
+      lane.timer = setTimeout(
+        () => {
+          lane.timer = undefined;
+          this.pump(lane);
+        },
+        Math.max(gap, Math.ceil((need - level) * this.minIntervalMs)),
+      );
       return;
     }
+    lane.tokens = level - 1;
+    lane.at = now;
     lane.items.shift();
+    if (item.kind === 'post' && item.mergeable) absorbMergeable(lane, item);
     lane.busy = true;
     this.send(item).then(
       (ts) => {
+        if (item.kind === 'post' || item.kind === 'update')
+          this.remember(`${item.channel}/${ts}`, contentOf(item.message));
         for (const w of item.waiters) w.resolve(ts);
-        this.finish(lane, this.minIntervalMs);
+        this.finish(lane);
       },
       (err: unknown) => {
         const retryAfterMs = rateLimitDelay(err);
         if (retryAfterMs === undefined || item.limited >= this.maxRateLimitRetries) {
           this.fail(item, toOutboxError(METHOD[item.kind], err));
-          return this.finish(lane, this.minIntervalMs);
+          return this.finish(lane);
         }
         item.limited += 1;
         this.requeueFirst(lane, item);
-        this.finish(lane, Math.max(this.minIntervalMs, Math.min(retryAfterMs, this.maxRetryAfterMs)));
+        // Slack said wait: the bucket is empty until Retry-After has passed.
+        const waitMs = Math.max(this.minIntervalMs, Math.min(retryAfterMs, this.maxRetryAfterMs));
+        lane.tokens = 1 - waitMs / this.minIntervalMs;
+        lane.at = Date.now();
+        this.finish(lane);
       },
     );
   }
 
-  private finish(lane: Lane, delayMs: number): void {
-    lane.nextAt = Date.now() + delayMs;
+  private level(lane: Lane, now: number): number {
+    return Math.min(BURST, lane.tokens + (now - lane.at) / this.minIntervalMs);
+  }
+
+  private finish(lane: Lane): void {
     lane.busy = false;
+    lane.endedAt = Date.now();
     this.pump(lane);
   }
 
@@ -217,7 +228,22 @@ export class SlackOutbox implements MessageSink {
       case 'ephemeral':
         await this.client.chat.postEphemeral({ ...content, user: item.user });
         return '';
+      case 'upload':
+        await this.client.filesUploadV2({
+          channel_id: channel,
+          content: item.file.content,
+          filename: item.file.filename,
+          title: item.file.title,
+          initial_comment: message.text,
+        });
+        return '';
     }
+  }
+
+  private remember(key: string, content: string): void {
+    this.shown.delete(key);
+    this.shown.set(key, content);
+    if (this.shown.size > REMEMBERED) this.shown.delete(this.shown.keys().next().value as string);
   }
 
   private fail(item: Item, err: Error): void {
@@ -240,45 +266,8 @@ export class SlackOutbox implements MessageSink {
   private pruneIdleLanes(): void {
     const now = Date.now();
     for (const [key, lane] of this.lanes) {
-      if (!lane.busy && lane.items.length === 0 && !lane.timer && lane.nextAt <= now) this.lanes.delete(key);
+      if (!lane.busy && lane.items.length === 0 && !lane.timer && this.level(lane, now) >= BURST)
+        this.lanes.delete(key);
     }
   }
-}
-
-interface SlackishError {
-  code?: string;
-  message?: string;
-  retryAfter?: number;
-  statusCode?: number;
-  data?: { error?: string; response_metadata?: { retryAfter?: number } };
-  original?: { message?: string };
-}
-
-/** How long Slack asked us to wait, or undefined when the error is not a rate limit. */
-function rateLimitDelay(err: unknown): number | undefined {
-  const e = (err ?? {}) as SlackishError;
-  if (e.code === ErrorCode.RateLimitedError) return (e.retryAfter ?? 1) * 1000;
-  if (e.code === ErrorCode.PlatformError && e.data?.error === 'ratelimited') {
-    return (e.data.response_metadata?.retryAfter ?? 1) * 1000;
-  }
-  // A WebClient built without rejectRateLimitedCalls has already slept through Retry-After.
-  if (e.code === ErrorCode.RequestError && /rate limit was exceeded/i.test(e.original?.message ?? ''))
-    return 0;
-  if (/Retry header did not contain a valid timeout/.test(e.message ?? '')) return 1000;
-  return undefined;
-}
-
-function toOutboxError(method: string, err: unknown): SlackOutboxError {
-  const e = (err ?? {}) as SlackishError;
-  let code: string;
-  if (e.code === ErrorCode.PlatformError) code = e.data?.error ?? 'unknown_error';
-  else if (e.code === ErrorCode.HTTPError) code = `http_${e.statusCode ?? 'error'}`;
-  else if (e.code === ErrorCode.RateLimitedError) code = 'ratelimited';
-  else code = `request_failed (${redact(e.original?.message ?? e.message ?? String(err))})`;
-  return new SlackOutboxError(method, code);
-}
-
-/** Slack tokens never travel on in an error message. */
-function redact(text: string): string {
-  return text.replace(/\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g, '[token]');
 }

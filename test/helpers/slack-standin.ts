@@ -32,6 +32,17 @@ export interface StoredMessage {
   thread_ts?: string;
   updates: number;
 }
+/** A file shared through files.uploadV2 (getUploadURLExternal → upload → completeUploadExternal). */
+export interface UploadedFile {
+  id: string;
+  filename: string;
+  title?: string;
+  content: string;
+  channel?: string;
+  threadTs?: string;
+  initialComment?: string;
+  at: number;
+}
 export interface RecordedResponse {
   id: string;
   body: unknown;
@@ -68,6 +79,8 @@ export interface SlackStandin {
   message(channel: string, ts: string): StoredMessage | undefined;
   responseUrl(id: string): string;
   responses: RecordedResponse[];
+  /** Files whose upload was completed into a channel, oldest first. */
+  files: UploadedFile[];
   socket: {
     connections(): number;
     waitForConnection(timeoutMs?: number): Promise<void>;
@@ -80,7 +93,7 @@ export interface SlackStandin {
   close(): Promise<void>;
 }
 
-const JSON_FIELDS = ['blocks', 'attachments', 'metadata'];
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'files'];
 /** Slack answers 404 to the sixth use of a response_url. */
 const RESPONSE_URL_USES = 5;
 
@@ -98,6 +111,9 @@ export async function startSlackStandin(options: StandinOptions = {}): Promise<S
   const groups = new Map(Object.entries(options.groups ?? {}));
   const messages = new Map<string, StoredMessage>();
   const responses: RecordedResponse[] = [];
+  const uploads = new Map<string, { filename: string; length: number; content?: string }>();
+  const files: UploadedFile[] = [];
+  let fileSeq = 0;
   const timers = new Set<NodeJS.Timeout>();
   const pendingAcks = new Map<string, { resolve(ack: SocketAck): void; started: number }>();
   const sockets: WebSocket[] = [];
@@ -141,6 +157,34 @@ export async function startSlackStandin(options: StandinOptions = {}): Promise<S
       case 'chat.postEphemeral':
         if (!channel) return { ok: false, error: 'channel_not_found' };
         return { ok: true, message_ts: `${epoch}.${String(++seq).padStart(6, '0')}` };
+      case 'files.getUploadURLExternal': {
+        const length = Number(a.length);
+        if (typeof a.filename !== 'string' || !Number.isInteger(length) || length <= 0)
+          return { ok: false, error: 'invalid_arguments' };
+        const file_id = `F0${String(++fileSeq).padStart(8, '0')}`;
+        uploads.set(file_id, { filename: a.filename, length });
+        return { ok: true, file_id, upload_url: `http://127.0.0.1:${port}/upload/${file_id}` };
+      }
+      case 'files.completeUploadExternal': {
+        const list = Array.isArray(a.files) ? (a.files as { id: string; title?: string }[]) : [];
+        const done: { id: string; title?: string }[] = [];
+        for (const f of list) {
+          const u = uploads.get(f.id);
+          if (!u?.content) return { ok: false, error: 'file_not_found' };
+          files.push({
+            id: f.id,
+            filename: u.filename,
+            title: f.title,
+            content: u.content,
+            channel: typeof a.channel_id === 'string' ? a.channel_id : undefined,
+            threadTs: typeof a.thread_ts === 'string' ? a.thread_ts : undefined,
+            initialComment: typeof a.initial_comment === 'string' ? a.initial_comment : undefined,
+            at: Date.now(),
+          });
+          done.push({ id: f.id, title: f.title });
+        }
+        return { ok: true, files: done };
+      }
       case 'usergroups.users.list': {
         const users = groups.get(String(a.usergroup));
         return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
@@ -168,6 +212,15 @@ export async function startSlackStandin(options: StandinOptions = {}): Promise<S
         return reply(404, { ok: false, error: 'used_url' });
       responses.push({ id, body: decode(raw, req.headers['content-type']).args, at: Date.now() });
       return reply(200, { ok: true });
+    }
+    if (path.startsWith('/upload/')) {
+      // The bytes of a file, POSTed to the upload_url files.getUploadURLExternal gave out.
+      const upload = uploads.get(path.slice('/upload/'.length));
+      if (!upload) return reply(404, { ok: false, error: 'not_found' });
+      upload.content = raw;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`OK - ${Buffer.byteLength(raw)}`);
+      return;
     }
     if (!path.startsWith('/api/')) return reply(404, { ok: false, error: 'not_found' });
     const at = Date.now();
@@ -244,6 +297,7 @@ export async function startSlackStandin(options: StandinOptions = {}): Promise<S
     message: (channel, ts) => messages.get(`${channel}/${ts}`),
     responseUrl: (id) => `http://127.0.0.1:${port}/response/${encodeURIComponent(id)}`,
     responses,
+    files,
     socket: {
       connections: () => sockets.length,
       waitForConnection: (timeoutMs) => waitFor(() => sockets.length > 0, timeoutMs).then(() => undefined),

@@ -71,6 +71,9 @@ it('run, a refused self-approval, an approval, abort, timeline: the whole lifecy
   expect(run.code).toBe(0);
   const runId = /run (cli-[0-9a-z-]+) started/.exec(run.stdout)?.[1];
   expect(runId).toBeDefined();
+  // A real run is not a dry run, and does not say it is.
+  expect(run.stdout).not.toContain('dry run');
+  expect(run.stdout).toContain('Plan slave-from-master-sql on cli, target rls-2 (running now)');
   expect(run.stdout).toMatch(
     /✓ read-changelog--rls-2: ok, 1 rows, .*captured sequenceno=1030 idtag=tag-1030/,
   );

@@ -71,7 +71,9 @@ describe('the demo, scripted', () => {
 
   it('completes the run and leaves every node at the dedicated backup, ReplicatorIdTable empty', () => {
     expect(answerTo('bob> /click Approve', 4)).toMatch(/Run `demo-[^`]+` finished: every step done/);
-    expect(answerTo('bob> /recover runs')).toMatch(/demo-\S+\s+master-from-slave\s+—\s+alice\s+done/);
+    expect(answerTo('bob> /recover runs')).toMatch(
+      /`demo-\S+` `master-from-slave` · done · by alice · \d\d:\d\d UTC/,
+    );
     const after = answerTo('bob> /recover status');
     // NODE ROLE ENGINE STATE REMOTE LOCAL TAG REPL-ID-ROWS SERVER-TYPE LAST-CHANGELOG: read back over SQL.
     for (const node of ['mls', 'rls-1', 'rls-2', 'rls-3', 'rls-4'])

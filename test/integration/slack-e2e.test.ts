@@ -12,7 +12,7 @@ import { makeFreshlyRestored, onNode, systemRows } from '../helpers/coremedia-sq
 import { configWithAccess, dropPrefix } from '../helpers/engine';
 import { startHttpBot } from '../helpers/http-bot';
 import { masterNode, slaveNode, testFleet } from '../helpers/scenarios';
-import { clickPayload, waitForButton } from '../helpers/slack-clicks';
+import { buttonsIn, clickPayload, waitForButton } from '../helpers/slack-clicks';
 import {
   blockActionBody,
   postToApp,
@@ -123,6 +123,18 @@ it('/recover status posts the node table and the proposal in the channel', async
   expect(text).toContain('rls-1');
   expect(text).toMatch(/Dedicated sequence number[^"]*1042/);
   expect(text).toMatch(/dedicated slave[^"]*rls-1/i);
+  // A runbook that acts on one slave offers a Plan button per slave to rebuild, never one without a target.
+  const plans = buttonsIn(post, 'ts')
+    .filter((b) => b.actionId === 'recover_plan_show')
+    .map((b) => JSON.parse(b.value) as { runbook: string; target: string | null });
+  expect(plans).toContainEqual({ topology: 'e2e', runbook: 'slave-from-master', target: 'rls-3' });
+  expect(plans.filter((p) => p.runbook.startsWith('slave-from-master') && p.target === null)).toEqual([]);
+  expect(plans).toContainEqual({ topology: 'e2e', runbook: 'master-from-slave', target: null });
+  // Slack refuses a message whose actions block repeats an action_id.
+  for (const block of post.args.blocks as { type: string; elements?: { action_id?: string }[] }[]) {
+    const ids = (block.elements ?? []).map((e) => e.action_id).filter(Boolean);
+    expect(new Set(ids).size).toBe(ids.length);
+  }
   expect(standin.calls.every((c) => !JSON.stringify(c.args).includes(BOT_TOKEN))).toBe(true);
 });
 
@@ -144,13 +156,27 @@ it('plan → Start by A → step results in the thread → A cannot approve, B c
       JSON.stringify(c.args.blocks).includes('recover_run_abort'),
   );
   expect(parent).toBeDefined();
-  const readReply = standin.calls.find(
-    (c) =>
-      c.method === 'chat.postMessage' &&
-      c.args.thread_ts &&
-      JSON.stringify(c.args).includes('read-changelog--rls-3'),
+  // The read step's result comes in the thread too; the approval request (a person is waiting
+  // on it) may have gone ahead of it.
+  const readReply = await standin.waitFor(() =>
+    standin.calls.find(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.thread_ts &&
+        JSON.stringify(c.args.blocks).includes('SELECT * FROM `changelog`') &&
+        !JSON.stringify(c.args.blocks).includes('recover_approve'),
+    ),
   );
-  expect(JSON.stringify(readReply?.args.blocks)).toContain('SELECT * FROM `changelog`');
+  expect(readReply.args.thread_ts).toBeTruthy();
+
+  // The run's message carries the gate's Approve too (an update: not held by the channel's posts).
+  const onParent = await standin.waitFor(() =>
+    standin
+      .callsTo('chat.update')
+      .find((c) => c.at >= since && JSON.stringify(c.args.blocks).includes('recover_approve')),
+  );
+  expect(JSON.stringify(onParent.args.blocks)).toContain('Waiting for a second person');
+  expect(JSON.stringify(onParent.args.blocks)).toContain(JSON.stringify(approveButton.value).slice(1, -1));
 
   // A clicks Approve: refused, ephemerally, to A alone.
   await click(approveButton, ALICE);
@@ -202,7 +228,14 @@ it('plan → Start by A → step results in the thread → A cannot approve, B c
   // The approval messages were updated to say who approved; the parent shows the run done.
   const updates = standin.callsTo('chat.update').filter((c) => c.at >= since);
   expect(updates.some((c) => JSON.stringify(c.args).includes(`<@${BOB}>`))).toBe(true);
-  expect(JSON.stringify(updates.at(-1)?.args.blocks ?? '')).toMatch(/done/i);
+  // The parent message (the one updated with the run's progress) shows the run done at the end.
+  const parentTs = updates.find((c) => /Progress/i.test(JSON.stringify(c.args.blocks)))?.args.ts;
+  expect(parentTs).toBeDefined();
+  const shown = standin.message(CHANNEL, String(parentTs));
+  expect(JSON.stringify(shown?.blocks)).toMatch(/done/i);
+  // No update repeated what Slack already showed.
+  const contents = updates.map((c) => `${String(c.args.ts)} ${JSON.stringify(c.args.blocks)}`);
+  for (let i = 1; i < contents.length; i++) expect(contents[i]).not.toBe(contents[i - 1]);
   expect(standin.calls.every((c) => !JSON.stringify(c.args).includes(BOT_TOKEN))).toBe(true);
 }, 60_000);
 
@@ -264,17 +297,18 @@ it('runs and timeline answer in Slack; another channel is refused for this topol
     standin.calls.find((c) => c.method === 'chat.postEphemeral' && c.args.user === 'U0ERIN' && c.at >= since),
   );
   expect(JSON.stringify(list.args.blocks)).toContain(run!.id);
+  // Who started it is a mention, not a raw id.
+  expect(JSON.stringify(list.args.blocks)).toContain('by <@U0ALICE>');
 
   expect((await slash(`timeline ${run!.id}`, 'U0ERIN')).status).toBe(200);
-  const timeline = await standin.waitFor(() =>
-    standin.calls.find(
-      (c) =>
-        c.method === 'chat.postMessage' &&
-        c.at >= since &&
-        JSON.stringify(c.args).includes('Incident timeline'),
-    ),
-  );
-  expect(JSON.stringify(timeline.args.blocks)).toContain('approved gate');
+  // Whole, as a file (files.uploadV2), whatever its length; who asked is a mention.
+  const timeline = await standin.waitFor(() => standin.files.find((f) => f.at >= since));
+  expect(timeline).toMatchObject({ channel: CHANNEL, filename: `${run!.id}-timeline.md` });
+  expect(timeline.initialComment).toContain('<@U0ERIN>');
+  expect(timeline.content).toContain('approved gate');
+  expect(timeline.content.length).toBeGreaterThan(3000);
+  expect(timeline.content).toMatch(/## Steps[\s\S]*\| 6 \| `set-server-type--rls-3`/);
+  expect(timeline.content).not.toContain(BOT_TOKEN);
 
   const body = slashCommandBody({
     command: '/recover',

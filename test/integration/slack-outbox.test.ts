@@ -157,3 +157,74 @@ it('sends ephemerals, drains, and rejects what is still queued on close', async 
   await expect(box.drain()).resolves.toBeUndefined();
   await expect(box.post('C1', msg('three'))).rejects.toThrow('outbox_closed');
 });
+
+it('never sends an update that shows what Slack already shows', async () => {
+  const box = newOutbox();
+  const { ts } = await box.post('C1', msg('step 1 of 3'));
+  await box.update('C1', ts, msg('step 1 of 3')); // same as posted
+  await box.update('C1', ts, msg('step 2 of 3'));
+  await box.update('C1', ts, msg('step 2 of 3')); // same as the last update
+  await Promise.all([box.update('C1', ts, msg('step 3 of 3')), box.update('C1', ts, msg('step 2 of 3'))]);
+  await box.drain();
+  // The last two were queued together: they collapsed into "step 2 of 3", which Slack already showed.
+  expect(texts(standin.callsTo('chat.update'))).toEqual(['step 2 of 3']);
+  expect(standin.message('C1', ts)?.text).toBe('step 2 of 3');
+});
+
+it('posts prompts, then answers, ahead of the progress queued in their channel', async () => {
+  const box = newOutbox();
+  const { ts } = await box.post('C1', msg('run started'));
+  const progress = ['result 1', 'result 2', 'result 3'].map((t) => box.post('C1', msg(t), ts));
+  const update = box.update('C1', ts, msg('progress 3/5'));
+  const approval = box.post('C1', msg('approval needed'), ts, { urgency: 'prompt' });
+  const answer = box.post('C1', msg('status table'), undefined, { urgency: 'answer' });
+  const halt = box.post('C1', msg('halted'), ts, { urgency: 'prompt' });
+  await Promise.all([...progress, update, approval, answer, halt]);
+  // The lane was still spacing after "run started": prompts go first, then the answer, each in order.
+  expect(texts(standin.callsTo('chat.postMessage'))).toEqual([
+    'run started',
+    'approval needed',
+    'halted',
+    'status table',
+    'result 1',
+    'result 2',
+    'result 3',
+  ]);
+});
+
+it("merges a thread's progress replies queued behind each other into one post, within 50 blocks", async () => {
+  const box = newOutbox();
+  const { ts } = await box.post('C1', msg('run started'));
+  const reply = (i: number) => box.post('C1', msg(`step ${i} done`), ts, { mergeable: true });
+  const sent = [reply(1), box.update('C1', ts, msg('2/60')), reply(2), reply(3)];
+  const other = box.post('C1', msg('elsewhere'), 'other-thread', { mergeable: true });
+  const many = Array.from({ length: 55 }, (_, i) => reply(10 + i));
+  await Promise.all([...sent, other, ...many]);
+  const posts = standin.callsTo('chat.postMessage').slice(1);
+  // Replies 1–3 together (the update between them does not split them); another thread is its own.
+  expect(posts[0]?.args.text).toBe('step 1 done\nstep 2 done\nstep 3 done');
+  expect(posts[0]?.args.thread_ts).toBe(ts);
+  expect(posts[1]?.args).toMatchObject({ text: 'elsewhere', thread_ts: 'other-thread' });
+  // 55 one-block replies: 50 in one message, 5 in the next.
+  expect(posts.slice(2).map((c) => (c.args.blocks as unknown[]).length)).toEqual([50, 5]);
+  const tss = await Promise.all(many);
+  expect(new Set(tss.map((r) => r.ts)).size).toBe(2);
+});
+
+it('sends a prompt at once while progress keeps its channel busy, and the channel stays within its pace', async () => {
+  const box = newOutbox();
+  const progress = Array.from({ length: 8 }, (_, i) => box.post('C1', msg(`result ${i}`)));
+  await new Promise((r) => setTimeout(r, 500));
+  const asked = Date.now();
+  await box.post('C1', msg('approval needed'), undefined, { urgency: 'prompt' });
+  const prompt = standin.callsTo('chat.postMessage').find((c) => c.args.text === 'approval needed')!;
+  expect(prompt.at - asked).toBeLessThan(100);
+  await Promise.all(progress);
+  // Over any stretch, at most one call per interval plus the two kept for people.
+  const at = standin.callsTo('chat.postMessage').map((c) => c.at);
+  for (let i = 0; i < at.length; i++) {
+    const inWindow = at.filter((t) => t >= at[i]! && t < at[i]! + 5 * INTERVAL).length;
+    expect(inWindow).toBeLessThanOrEqual(5 + 2);
+  }
+  expect(at).toHaveLength(9);
+});

@@ -133,7 +133,7 @@ it('with Redis down, the producer fails at once with a clear reason (nothing que
     'x',
   );
   const err = await jobs
-    .enqueue('status', { topology: 'res', channel: 'C', user: 'U' }, 'status-x-1')
+    .enqueue('status', { topology: 'res', channel: 'C', user: 'U' }, { parts: ['x'], ttlMs: 1000 })
     .catch((e: unknown) => e);
   // The connection's own error, not the enqueue timeout: it failed at once, without waiting.
   expect(err).not.toBeInstanceOf(EnqueueTimeoutError);

@@ -25,7 +25,7 @@ function problemsOf(path: string): string[] {
 const node = (name: string, extra = '') =>
   `      - name: ${name}\n        db: { engine: postgres, host: 127.0.0.1, port: 5432, database: cm_${name.replace(/-/g, '_')}, user: postgres${extra} }\n`;
 const topology = (body: string, head = 'name: prod-live\n    flavour: coremedia\n    master: mls') =>
-  `topologies:\n  - ${head}\n    nodes:\n${body}`;
+  `topologies:\n  - ${head}\n    access: { approvers: [bob] }\n    nodes:\n${body}`;
 
 describe('loadConfig', () => {
   it('loads the documented shape with defaults filled in', () => {
@@ -88,7 +88,7 @@ describe('loadConfig', () => {
 
   it('reports one line per problem', () => {
     const path = file(
-      'topologies:\n  - name: Bad Name\n    flavour: oracle\n    master: mls\n    nodes:\n      - name: mls\n        db: { engine: db2, host: h, port: 0, database: x, user: u }\n',
+      'topologies:\n  - name: Bad Name\n    flavour: oracle\n    master: mls\n    access: { approvers: [bob] }\n    nodes:\n      - name: mls\n        db: { engine: db2, host: h, port: 0, database: x, user: u }\n',
     );
     const problems = problemsOf(path);
     expect(problems).toHaveLength(4);
@@ -105,8 +105,31 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.toContain('hunter2');
   });
 
-  it('names an unreadable file', () => {
-    expect(problemsOf(join(dir, 'nope.yaml'))).toEqual([`${join(dir, 'nope.yaml')}: cannot read: ENOENT`]);
+  it('names a missing file and says what to do', () => {
+    expect(problemsOf(join(dir, 'nope.yaml'))).toEqual([
+      `${join(dir, 'nope.yaml')}: no such file. Pass --config FILE (or set RECOVER_CONFIG); recover.example.yaml is a start, and \`npm run demo\` needs none`,
+    ]);
+  });
+
+  it('refuses a topology nobody may approve for (its runs would wait forever), naming file and path', () => {
+    const body = node('mls');
+    const none = file(
+      `topologies:\n  - name: prod-live\n    flavour: coremedia\n    master: mls\n    nodes:\n${body}`,
+    );
+    const empty = file(topology(body).replace('access: { approvers: [bob] }', 'access: { approvers: [] }'));
+    for (const path of [none, empty]) {
+      const [problem, ...more] = problemsOf(path);
+      expect(more).toEqual([]);
+      expect(problem).toMatch(
+        new RegExp(`^${path}:\\d+: topologies\\[0\\]\\.access\\.approvers: no approvers`),
+      );
+      expect(problem).toContain('runs would wait forever');
+    }
+  });
+
+  it('hints "engine: mysql" for MariaDB', () => {
+    const [problem] = problemsOf(file(topology(node('mls').replace('engine: postgres', 'engine: mariadb'))));
+    expect(problem).toMatch(/topologies\[0\]\.nodes\[0\]\.db\.engine: .*for MariaDB write "engine: mysql"/);
   });
 });
 
@@ -120,7 +143,7 @@ describe('each topology against its flavour', () => {
     );
     expect(problemsOf(path)).toEqual([
       `${path}:2: topologies[0].master: missing: a coremedia topology names its master`,
-      `${path}:7: topologies[0].nodes[1].db: missing: every coremedia node is probed over SQL`,
+      `${path}:8: topologies[0].nodes[1].db: missing: every coremedia node is probed over SQL`,
     ]);
   });
 
@@ -138,7 +161,7 @@ describe('each topology against its flavour', () => {
       topology(`${pgNode('a', 5433)}${node('b')}`, 'name: mc\n    flavour: postgres-streaming'),
     );
     expect(problemsOf(bad)).toEqual([
-      `${bad}:8: topologies[0].nodes[1].postgres: missing: dataDir and conninfo of this node (see docs/postgres-streaming.md)`,
+      `${bad}:9: topologies[0].nodes[1].postgres: missing: dataDir and conninfo of this node (see docs/postgres-streaming.md)`,
     ]);
   });
 

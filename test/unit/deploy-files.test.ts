@@ -154,6 +154,24 @@ describe('compose.yaml', () => {
     expect(compose.services.bot.volumes[0]).toMatch(new RegExp(`:${env.RECOVER_CONFIG}:ro$`));
   });
 
+  test('Socket Mode publishes no port, so --scale bot=2 can start two bots', () => {
+    expect(env.SLACK_MODE).toBe('socket');
+    expect(doc.getIn(['services', 'bot', 'ports'])).toBeUndefined();
+  });
+
+  test('compose.http.yaml switches to HTTP mode and publishes the port only there', () => {
+    const http = parseDocument(read('compose.http.yaml'), { uniqueKeys: true, prettyErrors: true });
+    expect([...http.errors, ...http.warnings].map((e) => e.message)).toEqual([]);
+    const bot = z
+      .object({
+        environment: z.object({ SLACK_MODE: z.literal('http'), SLACK_SIGNING_SECRET: z.string() }),
+        ports: z.array(z.string()),
+      })
+      .parse(http.getIn(['services', 'bot']) && (http.toJS() as { services: { bot: unknown } }).services.bot);
+    expect(bot.ports).toEqual(['${RECOVER_HTTP_PORT:-3000}:3000']);
+    expect(bot.environment.SLACK_SIGNING_SECRET).toMatch(/^\$\{SLACK_SIGNING_SECRET/);
+  });
+
   test('the example topology it points to is a valid topology file', () => {
     expect(loadConfig(join(root, 'recover.example.yaml')).topologies[0]!.name).toBe('prod-live');
   });

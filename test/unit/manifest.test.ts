@@ -11,8 +11,8 @@ import { ACTION, SLASH_COMMAND } from '../../src/slack/constants';
 
 type Manifest = AppsManifestCreateArguments['manifest'];
 
-/** Scopes the code uses: commands (/recover), chat:write (post/update/ephemeral), usergroups:read (approver groups). */
-const SCOPES = ['commands', 'chat:write', 'usergroups:read'] as const;
+/** Scopes the code uses: commands (/recover), chat:write (post/update/ephemeral), files:write (timeline), usergroups:read (approver groups). */
+const SCOPES = ['commands', 'chat:write', 'files:write', 'usergroups:read'] as const;
 
 // Limits from the manifest reference (as documented in @slack/web-api's Manifest type).
 const ManifestSchema = z
@@ -37,6 +37,7 @@ const ManifestSchema = z
             command: z.string().regex(/^\/[a-z0-9_-]{1,31}$/),
             description: z.string().min(1).max(2000),
             usage_hint: z.string().max(1000),
+            url: z.string().url().optional(),
             should_escape: z.boolean(),
           }),
         )
@@ -44,7 +45,7 @@ const ManifestSchema = z
     }),
     oauth_config: z.object({ scopes: z.object({ bot: z.array(z.enum(SCOPES)) }) }),
     settings: z.object({
-      interactivity: z.object({ is_enabled: z.boolean() }),
+      interactivity: z.object({ is_enabled: z.boolean(), request_url: z.string().url().optional() }),
       org_deploy_enabled: z.boolean(),
       socket_mode_enabled: z.boolean(),
       token_rotation_enabled: z.boolean(),
@@ -52,8 +53,8 @@ const ManifestSchema = z
   })
   .strict();
 
-function loadManifest() {
-  const text = readFileSync(join(__dirname, '..', '..', 'manifest.yml'), 'utf8');
+function loadManifest(file = 'manifest.yml') {
+  const text = readFileSync(join(__dirname, '..', '..', file), 'utf8');
   const parsed = ManifestSchema.parse(YAML.parse(text));
   // Compile-time check: the object read from the file is a valid apps.manifest.create argument.
   const manifest: Manifest = parsed;
@@ -90,6 +91,29 @@ describe('manifest.yml', () => {
       socket_mode_enabled: true,
       token_rotation_enabled: false,
     });
+  });
+});
+
+describe('manifest.http.yml', () => {
+  const socket = loadManifest().parsed;
+  const { parsed } = loadManifest('manifest.http.yml');
+
+  it('is the Socket Mode manifest with Socket Mode off and request URLs for commands and clicks', () => {
+    expect(parsed.settings).toEqual({
+      interactivity: { is_enabled: true, request_url: 'https://YOUR-HOST/slack/events' },
+      org_deploy_enabled: false,
+      socket_mode_enabled: false,
+      token_rotation_enabled: false,
+    });
+    expect(parsed.features.slash_commands.map((c) => c.url)).toEqual(['https://YOUR-HOST/slack/events']);
+    // Bolt's HTTP receiver listens on /slack/events: the path must be that one.
+    expect(new URL(parsed.settings.interactivity.request_url!).pathname).toBe('/slack/events');
+    const strip = (m: typeof parsed) => ({
+      ...m,
+      features: { ...m.features, slash_commands: m.features.slash_commands.map(({ url: _url, ...c }) => c) },
+      settings: undefined,
+    });
+    expect(strip(parsed)).toEqual(strip(socket));
   });
 });
 

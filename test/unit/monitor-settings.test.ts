@@ -9,7 +9,7 @@ const yaml = (monitor: string) => `topologies:
   - name: prod-live
     flavour: coremedia
     master: mls
-    access: { channels: [C0INCIDENT] }
+    access: { channels: [C0INCIDENT], approvers: [bob] }
 ${monitor}
     nodes:
       - name: mls

@@ -47,6 +47,9 @@ export const coremedia: Flavour<CoremediaReport> = {
   },
   runbooks: [slaveFromMasterSql, inSyncReplicatorSettings, masterFromSlave, slaveFromMaster],
   nodeSets: COREMEDIA_NODE_SETS,
+  // A slave to rebuild is one the proposal says to restore.
+  planTargets: (runbook, report) =>
+    runbook.target === 'slave' ? [...report.toRestore] : report.nodes.map((n) => n.name),
   nodeSet: coremediaNodeSet,
   emptySetReason: coremediaEmptySetReason,
   checkTarget: coremediaCheckTarget,

@@ -9,6 +9,7 @@ import {
   postgresEmptySetReason,
   postgresNodeSet,
 } from './node-sets';
+import { pgPlanTargets } from './plan-targets';
 import { inspectPostgres } from './probe';
 import type { PostgresReport } from './report';
 import { postgresFailover } from './runbooks/failover';
@@ -49,6 +50,7 @@ export const postgresStreaming: Flavour<PostgresReport> = {
   inspect: (topology, fleet) => inspectPostgres(topology, fleet),
   runbooks: [postgresFailover, postgresRebuildStandby, postgresSwitchover, postgresNewDatacenter],
   nodeSets: POSTGRES_NODE_SETS,
+  planTargets: pgPlanTargets,
   nodeSet: postgresNodeSet,
   emptySetReason: postgresEmptySetReason,
   checkTarget: postgresCheckTarget,

@@ -211,8 +211,13 @@ function topologyFor(scenario: Scenario, state: FleetState): unknown {
     };
   });
   const probe = { timeoutMs: scenario.probeTimeoutMs ?? 5000 };
+  // Someone must be allowed to approve (a topology without approvers is refused at load): in the
+  // terminal, `--as bob`.
+  const access = { approvers: ['bob'] };
   return {
-    topologies: [{ name: scenario.name, flavour: scenario.flavour, master: scenario.master, probe, nodes }],
+    topologies: [
+      { name: scenario.name, flavour: scenario.flavour, master: scenario.master, probe, access, nodes },
+    ],
   };
 }
 

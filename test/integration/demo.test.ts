@@ -49,6 +49,8 @@ describe('the demo, scripted', () => {
     expect(status).toContain('Dedicated sequence number: 1042; dedicated slave: `rls-1`');
     expect(status).toMatch(/rls-4\W.*ReplicatorIdTable has 3 rows: restore from dedicated backup/);
     expect(status).toContain('To restore from the dedicated backup: rls-3, rls-4');
+    // The crashed master never reads as "ok": its Live Server's service is read beside its database.
+    expect(status).toMatch(/^\s+mls\s+master\s+postgres\s+(SERVICE DOWN|UNREACHABLE|ERROR)\s/m);
     expect(status).toMatch(/\[\d+\] Plan master-from-slave/);
   });
 
@@ -84,6 +86,7 @@ describe('the demo, scripted', () => {
         ),
       );
     expect(after).not.toContain('restore from dedicated backup');
+    expect(after).toMatch(/^\s+mls\s+master\s+postgres\s+ok\s.*\srunning\s*$/m);
   });
 
   it('leaves nothing running: PostgreSQL, Redis and the Live Servers are stopped', async () => {

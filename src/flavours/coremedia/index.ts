@@ -8,6 +8,7 @@ import {
   coremediaEmptySetReason,
   coremediaNodeSet,
 } from './node-sets';
+import { probeService } from '../service-probe';
 import { probeCoremediaFleet } from './probe';
 import { proposeDedicatedSlave } from './propose';
 import type { CoremediaReport } from './report';
@@ -41,7 +42,12 @@ export const coremedia: Flavour<CoremediaReport> = {
   async inspect(topology, fleet) {
     const started = performance.now();
     const byName = new Map(topology.nodes.map((n) => [n.name, n]));
-    const probed = await probeCoremediaFleet(topology, (name) => fleet.db(byName.get(name)!));
+    // The Live Server's service beside the database: a crashed server over a healthy database is not "ok".
+    const [probed, services] = await Promise.all([
+      probeCoremediaFleet(topology, (name) => fleet.db(byName.get(name)!)),
+      Promise.all(topology.nodes.map((n) => probeService(n, fleet, topology.probe.timeoutMs))),
+    ]);
+    probed.nodes.forEach((n, i) => (n.service = services[i] ?? null));
     const proposal = proposeDedicatedSlave(probed);
     return { ...probed, ...proposal, durationMs: Math.round(performance.now() - started) };
   },

@@ -1,6 +1,7 @@
 import type { DbEngine } from '../../config/topology';
 import type { FlavourName } from '../../config/topology';
 import type { Proposal } from './proposal';
+import type { ServiceProbe } from '../types';
 
 export type NodeRole = 'master' | 'slave';
 
@@ -34,6 +35,8 @@ export interface NodeReport {
   serverType: string | null;
   lastChangelog: ChangelogEntry | null;
   latencyMs: number | null;
+  /** The Live Server's service as its status command says (null: no host/service configured). */
+  service?: ServiceProbe | null;
 }
 
 export interface FleetReport {

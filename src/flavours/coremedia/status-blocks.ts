@@ -98,7 +98,8 @@ export function statusMessage(report: StatusReport, runbooks: string[]): SlackMe
 
 function tableRow(n: NodeReport): string[] {
   // Upper case so an unknown node stands out in a wall of "ok".
-  const state = (x: NodeReport) => (!x.reachable ? 'UNREACHABLE' : x.error ? 'ERROR' : 'ok');
+  const state = (x: NodeReport) =>
+    !x.reachable ? 'UNREACHABLE' : x.error ? 'ERROR' : x.service === 'stopped' ? 'SERVICE DOWN' : 'ok';
   return statusRow(n, state).map((cell) => truncateText(cell, 40, '…'));
 }
 

@@ -17,6 +17,7 @@ export const STATUS_COLUMNS = [
   'SERVER TYPE',
   'LAST CHANGELOG',
   'LATENCY',
+  'SERVICE',
 ];
 
 /** One node as a row of STATUS_COLUMNS; unknown values are "—", never 0. Terminal and Slack share it. */
@@ -33,6 +34,7 @@ export function statusRow(n: NodeReport, state: (n: NodeReport) => string = stat
     show(n.serverType),
     n.lastChangelog ? `${n.lastChangelog.sequenceno} ${n.lastChangelog.idtag}` : dash,
     n.latencyMs === null ? dash : `${n.latencyMs} ms`,
+    n.service ?? dash,
   ];
 }
 
@@ -81,7 +83,7 @@ function proposalLine(r: StatusReport): string {
 function stateOf(n: NodeReport): string {
   if (!n.reachable) return 'unreachable';
   if (n.error) return 'error';
-  return 'ok';
+  return n.service === 'stopped' ? 'service down' : 'ok';
 }
 
 function show(v: string | number | null): string {

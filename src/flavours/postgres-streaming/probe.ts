@@ -1,6 +1,6 @@
 import type { NodeConfig, Topology } from '../../config/topology';
 import { DbError } from '../../db/errors';
-import { serviceStatus } from '../../hosts/service-control';
+import { bounded, probeService } from '../service-probe';
 import type { FleetAccess, Finding, ServiceProbe } from '../types';
 import { PostgresTopologySettings } from './config';
 import { formatLsn, lsnDiff, parseLsn, walFileEnd } from './lsn';
@@ -13,19 +13,6 @@ export interface InspectOptions {
   lastPrimaryLsn?: PrimaryLsnEvidence | null;
   /** An allow-data-loss gate has been approved by a second person. */
   allowDataLoss?: boolean;
-}
-
-/** Resolves to `fallback` when `work` has not settled within ms; the loser's rejection is swallowed. */
-async function bounded<T>(work: Promise<T>, ms: number, fallback: (timedOut: boolean, err?: unknown) => T) {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback(true)), ms);
-  });
-  try {
-    return await Promise.race([work.catch((err: unknown) => fallback(false, err)), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 // The server answered and said no: it is reachable, its state is not readable.
@@ -59,19 +46,6 @@ export async function probePostgresNode(
   const reachable =
     connected || err instanceof ProbeDataError || (err instanceof DbError && answeredCodes.has(err.code));
   return { ...base, reachable, error: describe(err, outcome.timedOut, connected, timeoutMs) };
-}
-
-/** The service as its status command says over the node's host; null when none is configured. */
-async function probeService(
-  node: NodeConfig,
-  fleet: FleetAccess,
-  timeoutMs: number,
-): Promise<ServiceProbe | null> {
-  if (!node.host || !node.service) return null;
-  const service = node.service;
-  const work = (async (): Promise<ServiceProbe> => serviceStatus(fleet.host(node), service))();
-  // SSH down, a status that cannot tell, or no answer in time: unknown, never "stopped".
-  return bounded<ServiceProbe>(work, timeoutMs, () => 'unknown');
 }
 
 function describe(err: unknown, timedOut: boolean, connected: boolean, timeoutMs: number): string {

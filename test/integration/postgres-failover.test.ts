@@ -1,13 +1,10 @@
-import { createEngineRuntime, type EngineRuntime } from '../../src/app/engine-runtime';
-import { serviceUrls } from '../../src/config/env';
-import { RecoverConfig, type Topology } from '../../src/config/topology';
-import { approve } from '../../src/engine/decisions';
+import type { EngineRuntime } from '../../src/app/engine-runtime';
 import { planFor, startRun } from '../../src/engine/start';
-import type { RunState } from '../../src/engine/types';
 import { HostExecutors } from '../../src/hosts/executors';
 import { PlanError } from '../../src/runbook/resolve';
 import { closedPort } from '../helpers/blackhole';
-import { dropPrefix, RecordingNotifier } from '../helpers/engine';
+import { dropPrefix } from '../helpers/engine';
+import { driveToEnd, pgEngine, stepResult } from '../helpers/pg-runs';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { until } from '../helpers/until';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
@@ -22,7 +19,6 @@ jest.setTimeout(180_000);
 
 const prefix = `t-pgfo-${process.pid}`;
 const alice = { id: 'alice' };
-const bob = { id: 'bob' };
 let sshd: TestSshd;
 let cluster: PgCluster | undefined;
 let rt: EngineRuntime | undefined;
@@ -42,43 +38,6 @@ afterAll(async () => {
   await expectNoLeakedHandles(1000);
 });
 
-async function engineFor(topology: Topology): Promise<EngineRuntime> {
-  const config = RecoverConfig.parse({
-    topologies: [{ ...topology, access: { approvers: ['bob'] }, monitor: { enabled: false } }],
-  });
-  rt = await createEngineRuntime({
-    config,
-    redisUrl: serviceUrls().redisUrl,
-    prefix,
-    notifier: new RecordingNotifier(),
-  });
-  rt.startWorker();
-  // As the bot does at start: every node's SSH connection is open before anything fails.
-  expect(await rt.warmHosts()).toEqual([]);
-  return rt;
-}
-
-/** Approve each gate as it comes (bob, not the requester) until the run ends; returns the gates. */
-async function driveToEnd(
-  engine: EngineRuntime,
-  runId: string,
-): Promise<{ state: RunState; gates: string[] }> {
-  const gates: string[] = [];
-  for (;;) {
-    const run = await until('the run to wait or end', async () => {
-      const r = await engine.deps.ledger.getRun(runId);
-      return r && r.state !== 'running' ? r : undefined;
-    });
-    if (run.state !== 'awaiting-approval') return { state: run.state, gates };
-    const { gate } = await approve(engine.deps, { runId, approver: bob });
-    gates.push(gate);
-    await until(
-      'the approval to be taken',
-      async () => (await engine.deps.ledger.getRun(runId))?.state !== 'awaiting-approval',
-    );
-  }
-}
-
 /** Rows in t on a node; -1 when t does not exist there (yet). */
 async function rowsOf(c: PgCluster, node: string): Promise<number> {
   const [row] = await c.psql(
@@ -88,11 +47,6 @@ async function rowsOf(c: PgCluster, node: string): Promise<number> {
   return Number(row?.n);
 }
 
-async function stepResult(engine: EngineRuntime, runId: string, templateId: string) {
-  const steps = await engine.deps.ledger.getSteps(runId);
-  return steps.find((s) => s.stepId.startsWith(`${templateId}--`));
-}
-
 it('fails over after a crash of the primary, then rebuilds the old primary as a standby with pg_rewind', async () => {
   const c = (cluster = await startPgCluster({ standbys: 2 }));
   await c.psql(c.primary, 'CREATE TABLE t (id int)');
@@ -100,7 +54,7 @@ it('fails over after a crash of the primary, then rebuilds the old primary as a 
   await c.waitForCatchUp();
   await c.crash(c.primary);
   const topology = pgTopology(c, { sshd });
-  const engine = await engineFor(topology);
+  const engine = (rt = await pgEngine(topology, prefix));
 
   const outcome = await startRun(engine.deps, {
     topology: topology.name,
@@ -139,7 +93,7 @@ it('fails over after a crash of the primary, then rebuilds the old primary as a 
     requester: alice,
   });
   if (rebuild.kind !== 'started') throw new Error(rebuild.kind);
-  expect(await driveToEnd(engine, rebuild.run.id)).toEqual({ state: 'done', gates: ['rebuild'] });
+  expect(await driveToEnd(engine, rebuild.run.id)).toMatchObject({ state: 'done', gates: ['rebuild'] });
   expect((await stepResult(engine, rebuild.run.id, 'rewind'))?.result?.captured.rebuiltBy).toBe('pg_rewind');
   expect(
     await c.psql('pg1', 'SELECT pg_is_in_recovery() AS r, current_setting($1) AS port', ['port']),
@@ -154,7 +108,7 @@ it('refuses to plan a failover while two nodes answer as primary; a live primary
   const c = (cluster = await startPgCluster({ standbys: 1 }));
   const closed = await closedPort();
   const topology = pgTopology(c, { sshd });
-  const engine = await engineFor(topology);
+  const engine = (rt = await pgEngine(topology, prefix));
 
   // Healthy fleet: a failover would lose what the live primary writes, so the plan starts with the gate.
   const plan = await planFor(engine.deps, topology.name, 'postgres-failover', null);
@@ -205,7 +159,7 @@ it('wrong candidate: a priority-0 standby past the candidate is rewound after a 
   expect(await rowsOf(c, 'pg3')).toBe(5000);
   await c.crash(c.primary);
   const topology = pgTopology(c, { sshd, nodes: { pg3: { priority: 0 } } });
-  const engine = await engineFor(topology);
+  const engine = (rt = await pgEngine(topology, prefix));
 
   const outcome = await startRun(engine.deps, {
     topology: topology.name,
@@ -233,7 +187,7 @@ it('wrong candidate: a priority-0 standby past the candidate is rewound after a 
         1,
       ),
     );
-  expect(end).toEqual({ state: 'done', gates: ['allow-data-loss', 'fence', 'promote', 'rewind'] });
+  expect(end).toMatchObject({ state: 'done', gates: ['allow-data-loss', 'fence', 'promote', 'rewind'] });
   expect((await stepResult(engine, outcome.run.id, 'rewind-past-fork'))?.result?.captured.rebuiltBy).toBe(
     'pg_rewind',
   );

@@ -7,6 +7,7 @@ import {
   on,
   rebuildSteps,
   repointStep,
+  readTimelineStep,
 } from './steps';
 
 /**
@@ -90,21 +91,7 @@ export const postgresFailover: Runbook = {
       action: { kind: 'sql', sql: 'CHECKPOINT', params: [] },
       risk: 'write',
     },
-    {
-      id: 'read-timeline',
-      title: 'Read the new timeline and LSN',
-      target: on('candidate'),
-      action: {
-        kind: 'sql',
-        sql: "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline, pg_current_wal_lsn()::text AS lsn",
-        params: [],
-      },
-      captures: [
-        { name: 'timeline', column: 'timeline' },
-        { name: 'lsn', column: 'lsn' },
-      ],
-      risk: 'read',
-    },
+    readTimelineStep('candidate'),
     ...archivingSteps('candidate'),
     repointStep('repoint-standbys'),
     ...rebuildSteps('rewind-standbys', 'rewind', 'candidate').map((s) => ({

@@ -279,3 +279,22 @@ export function archivingSteps(primary: string): StepTemplate[] {
 }
 
 export { on, isTrue };
+
+/** The new primary's timeline and LSN, from its current WAL file (pg_control lags until a checkpoint). */
+export function readTimelineStep(primary: string, title = 'Read the new timeline and LSN'): StepTemplate {
+  return {
+    id: 'read-timeline',
+    title,
+    target: on(primary),
+    action: {
+      kind: 'sql',
+      sql: "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline, pg_current_wal_lsn()::text AS lsn",
+      params: [],
+    },
+    captures: [
+      { name: 'timeline', column: 'timeline' },
+      { name: 'lsn', column: 'lsn' },
+    ],
+    risk: 'read',
+  };
+}

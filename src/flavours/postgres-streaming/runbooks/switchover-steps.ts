@@ -7,6 +7,7 @@ import {
   on,
   rejoinSteps,
   repointStep,
+  readTimelineStep,
 } from './steps';
 
 /** How long the target may take to replay the stopped primary's last checkpoint before the switchover is refused. */
@@ -97,21 +98,7 @@ export function switchoverSteps(followers: string): StepTemplate[] {
       action: { kind: 'sql', sql: 'CHECKPOINT', params: [] },
       risk: 'write',
     },
-    {
-      id: 'read-timeline',
-      title: 'Read the new timeline',
-      target: on('target'),
-      action: {
-        kind: 'sql',
-        sql: "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline, pg_current_wal_lsn()::text AS lsn",
-        params: [],
-      },
-      captures: [
-        { name: 'timeline', column: 'timeline' },
-        { name: 'lsn', column: 'lsn' },
-      ],
-      risk: 'read',
-    },
+    readTimelineStep('target', 'Read the new timeline'),
     ...archivingSteps('target'),
     repointStep('switchover-standbys', 'target'),
     // The old primary stopped cleanly at the fork point: pg_rewind has little or nothing to undo

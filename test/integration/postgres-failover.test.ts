@@ -1,15 +1,12 @@
-import type { EngineRuntime } from '../../src/app/engine-runtime';
 import { planFor, startRun } from '../../src/engine/start';
 import { HostExecutors } from '../../src/hosts/executors';
 import { PlanError } from '../../src/runbook/resolve';
 import { closedPort } from '../helpers/blackhole';
-import { dropPrefix } from '../helpers/engine';
 import { driveToEnd, pgEngine, stepResult } from '../helpers/pg-runs';
-import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { until } from '../helpers/until';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { pgTopology } from '../helpers/pg-topology';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { pgRunHooks } from '../helpers/pg-run-hooks';
 
 /**
  * Issue 12: postgres-failover and postgres-rebuild-standby, end to end on a real primary and two
@@ -19,24 +16,7 @@ jest.setTimeout(180_000);
 
 const prefix = `t-pgfo-${process.pid}`;
 const alice = { id: 'alice' };
-let sshd: TestSshd;
-let cluster: PgCluster | undefined;
-let rt: EngineRuntime | undefined;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-  await cluster?.stop();
-  cluster = undefined;
-  await dropPrefix(prefix);
-});
-afterAll(async () => {
-  await sshd.stop();
-  await expectNoLeakedHandles(1000);
-});
+const h = pgRunHooks(prefix);
 
 /** Rows in t on a node; -1 when t does not exist there (yet). */
 async function rowsOf(c: PgCluster, node: string): Promise<number> {
@@ -48,13 +28,13 @@ async function rowsOf(c: PgCluster, node: string): Promise<number> {
 }
 
 it('fails over after a crash of the primary, then rebuilds the old primary as a standby with pg_rewind', async () => {
-  const c = (cluster = await startPgCluster({ standbys: 2 }));
+  const c = (h.cluster = await startPgCluster({ standbys: 2 }));
   await c.psql(c.primary, 'CREATE TABLE t (id int)');
   await c.psql(c.primary, 'INSERT INTO t SELECT generate_series(1, 1000)');
   await c.waitForCatchUp();
   await c.crash(c.primary);
-  const topology = pgTopology(c, { sshd });
-  const engine = (rt = await pgEngine(topology, prefix));
+  const topology = pgTopology(c, { sshd: h.sshd });
+  const engine = (h.rt = await pgEngine(topology, prefix));
 
   const outcome = await startRun(engine.deps, {
     topology: topology.name,
@@ -105,10 +85,10 @@ it('fails over after a crash of the primary, then rebuilds the old primary as a 
 });
 
 it('refuses to plan a failover while two nodes answer as primary; a live primary needs the allow-data-loss gate', async () => {
-  const c = (cluster = await startPgCluster({ standbys: 1 }));
+  const c = (h.cluster = await startPgCluster({ standbys: 1 }));
   const closed = await closedPort();
-  const topology = pgTopology(c, { sshd });
-  const engine = (rt = await pgEngine(topology, prefix));
+  const topology = pgTopology(c, { sshd: h.sshd });
+  const engine = (h.rt = await pgEngine(topology, prefix));
 
   // Healthy fleet: a failover would lose what the live primary writes, so the plan starts with the gate.
   const plan = await planFor(engine.deps, topology.name, 'postgres-failover', null);
@@ -135,7 +115,7 @@ it('refuses to plan a failover while two nodes answer as primary; a live primary
 
   // Warming up a host that does not answer reports it and throws nothing: the bot still starts.
   const down = pgTopology(c, {
-    sshd: { ...sshd, hostConfig: () => ({ ...sshd.hostConfig(), port: closed }) },
+    sshd: { ...h.sshd, hostConfig: () => ({ ...h.sshd.hostConfig(), port: closed }) },
   });
   const hosts = new HostExecutors();
   try {
@@ -148,7 +128,7 @@ it('refuses to plan a failover while two nodes answer as primary; a live primary
 });
 
 it('wrong candidate: a priority-0 standby past the candidate is rewound after a second person accepts the loss', async () => {
-  const c = (cluster = await startPgCluster({ standbys: 2 }));
+  const c = (h.cluster = await startPgCluster({ standbys: 2 }));
   await c.cutStreaming('pg2');
   await c.psql(c.primary, 'CREATE TABLE t AS SELECT generate_series(1, 5000) AS id');
   const [{ lsn } = {}] = await c.psql(c.primary, 'SELECT pg_current_wal_lsn()::text AS lsn');
@@ -158,8 +138,8 @@ it('wrong candidate: a priority-0 standby past the candidate is rewound after a 
   });
   expect(await rowsOf(c, 'pg3')).toBe(5000);
   await c.crash(c.primary);
-  const topology = pgTopology(c, { sshd, nodes: { pg3: { priority: 0 } } });
-  const engine = (rt = await pgEngine(topology, prefix));
+  const topology = pgTopology(c, { sshd: h.sshd, nodes: { pg3: { priority: 0 } } });
+  const engine = (h.rt = await pgEngine(topology, prefix));
 
   const outcome = await startRun(engine.deps, {
     topology: topology.name,

@@ -1,12 +1,9 @@
-import type { EngineRuntime } from '../../src/app/engine-runtime';
 import { planFor, startRun } from '../../src/engine/start';
 import { PlanError } from '../../src/runbook/resolve';
-import { dropPrefix } from '../helpers/engine';
-import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { driveToEnd, pgEngine, settled, stepResult, until } from '../helpers/pg-runs';
 import { pgTopology } from '../helpers/pg-topology';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { pgRunHooks } from '../helpers/pg-run-hooks';
 
 /**
  * Issue 12 / seed 003 A.3.2: a new data center "wa" bootstrapped from the acting primary in "ec"
@@ -16,35 +13,18 @@ jest.setTimeout(300_000);
 
 const prefix = `t-pgdc-${process.pid}`;
 const MB = 1024 * 1024;
-let sshd: TestSshd;
-let cluster: PgCluster | undefined;
-let rt: EngineRuntime | undefined;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-  await cluster?.stop();
-  cluster = undefined;
-  await dropPrefix(prefix);
-});
-afterAll(async () => {
-  await sshd.stop();
-  await expectNoLeakedHandles(1000);
-});
+const h = pgRunHooks(prefix);
 
 const count = async (c: PgCluster, node: string) =>
   Number((await c.psql(node, 'SELECT count(*) AS n FROM t'))[0]?.n);
 
 it('seeds wa1 over the WAN once, clones wa2 from it locally, switches over to wa1 and rejoins ec1 as a standby', async () => {
-  const c = (cluster = await startPgCluster({ names: ['ec1', 'ec2'], standbys: 1, empty: ['wa1', 'wa2'] }));
+  const c = (h.cluster = await startPgCluster({ names: ['ec1', 'ec2'], standbys: 1, empty: ['wa1', 'wa2'] }));
   await c.psql('ec1', 'CREATE TABLE t (id int, pad text)');
   await c.psql('ec1', "INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g");
   await c.waitForCatchUp();
   const topology = pgTopology(c, {
-    sshd,
+    sshd: h.sshd,
     postgres: { linkRates: { 'ec->wa': 10 * MB }, maxRate: 8 * MB },
     nodes: {
       ec1: { dataCenter: 'ec' },
@@ -53,7 +33,7 @@ it('seeds wa1 over the WAN once, clones wa2 from it locally, switches over to wa
       wa2: { dataCenter: 'wa' },
     },
   });
-  const engine = (rt = await pgEngine(topology, prefix));
+  const engine = (h.rt = await pgEngine(topology, prefix));
 
   // The first new node must be in another data center than the primary, and not run yet.
   const refused = await planFor(engine.deps, topology.name, 'postgres-new-datacenter', 'ec2').catch(

@@ -1,12 +1,10 @@
 import type { EngineRuntime } from '../../src/app/engine-runtime';
 import { planFor, startRun } from '../../src/engine/start';
 import { PlanError } from '../../src/runbook/resolve';
-import { dropPrefix } from '../helpers/engine';
-import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { approveNext, driveToEnd, pgEngine, settled, stepResult, until } from '../helpers/pg-runs';
 import { pgTopology } from '../helpers/pg-topology';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { pgRunHooks } from '../helpers/pg-run-hooks';
 
 /**
  * Issue 12: postgres-switchover end to end on a real primary and two standbys, steps over a real
@@ -16,35 +14,18 @@ jest.setTimeout(240_000);
 
 const prefix = `t-pgso-${process.pid}`;
 const alice = { id: 'alice' };
-let sshd: TestSshd;
-let cluster: PgCluster | undefined;
-let rt: EngineRuntime | undefined;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-  await cluster?.stop();
-  cluster = undefined;
-  await dropPrefix(prefix);
-});
-afterAll(async () => {
-  await sshd.stop();
-  await expectNoLeakedHandles(1000);
-});
+const h = pgRunHooks(prefix);
 
 const count = async (c: PgCluster, node: string) =>
   Number((await c.psql(node, 'SELECT count(*) AS n FROM t'))[0]?.n);
 
 it('switches over to a standby without losing a row; the old primary streams from the new one on its own port', async () => {
-  const c = (cluster = await startPgCluster({ standbys: 2 }));
+  const c = (h.cluster = await startPgCluster({ standbys: 2 }));
   await c.psql(c.primary, 'CREATE TABLE t (id int)');
   await c.psql(c.primary, 'INSERT INTO t SELECT generate_series(1, 1000)');
   await c.waitForCatchUp();
-  const topology = pgTopology(c, { sshd });
-  const engine = (rt = await pgEngine(topology, prefix));
+  const topology = pgTopology(c, { sshd: h.sshd });
+  const engine = (h.rt = await pgEngine(topology, prefix));
 
   const outcome = await startRun(engine.deps, {
     topology: topology.name,
@@ -106,12 +87,12 @@ it('switches over to a standby without losing a row; the old primary streams fro
 });
 
 async function oneStandby(): Promise<{ c: PgCluster; engine: EngineRuntime; topology: string }> {
-  const c = (cluster = await startPgCluster({ standbys: 1 }));
+  const c = (h.cluster = await startPgCluster({ standbys: 1 }));
   await c.psql(c.primary, 'CREATE TABLE t (id int)');
   await c.psql(c.primary, 'INSERT INTO t SELECT generate_series(1, 100)');
   await c.waitForCatchUp();
-  const topology = pgTopology(c, { sshd });
-  return { c, engine: (rt = await pgEngine(topology, prefix)), topology: topology.name };
+  const topology = pgTopology(c, { sshd: h.sshd });
+  return { c, engine: (h.rt = await pgEngine(topology, prefix)), topology: topology.name };
 }
 
 const receivers = async (c: PgCluster, node: string) =>

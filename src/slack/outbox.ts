@@ -149,7 +149,9 @@ export class SlackOutbox implements MessageSink {
     }
     const now = Date.now();
     const level = this.level(lane, now);
-    const need = item.rank > 0 ? 1 : BURST;
+    // Prompts and answers to a person take any token; a thread's approval request (its Approve is
+    // already on the run's message) leaves one for the answer that may follow; progress a full bucket.
+    const need = item.rank >= RANK.answer ? 1 : item.rank > 0 ? 2 : BURST;
     const gap = item.rank > 0 ? 0 : lane.endedAt + this.minIntervalMs - now;
     if (level < need || gap > 0) {
       lane.timer = setTimeout(

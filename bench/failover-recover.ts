@@ -4,13 +4,13 @@
  * asked. Approval waits are read back from the run's audit trail (`awaiting-approval` →
  * `approval`) and subtracted, so what is left is the machine's own time.
  */
-import { createEngineRuntime, type EngineRuntime } from '../src/app/engine-runtime';
-import { serviceUrls } from '../src/config/env';
-import { RecoverConfig, type Topology } from '../src/config/topology';
+import type { EngineRuntime } from '../src/app/engine-runtime';
+import type { Topology } from '../src/config/topology';
 import { approve } from '../src/engine/decisions';
 import { startRun } from '../src/engine/start';
 import { TERMINAL_RUN_STATES, type AuditEvent, type RunState } from '../src/engine/types';
-import { dropPrefix, RecordingNotifier } from '../test/helpers/engine';
+import { dropPrefix } from '../test/helpers/engine';
+import { pgEngine } from '../test/helpers/pg-runs';
 
 const bob = { id: 'bob' };
 const alice = { id: 'alice' };
@@ -24,16 +24,7 @@ export interface RecoverEngine {
 
 /** An engine for one topology, started before the crash as the running bot would be. */
 export async function recoverEngine(topology: Topology, prefix: string): Promise<RecoverEngine> {
-  const config = RecoverConfig.parse({
-    topologies: [{ ...topology, access: { approvers: ['bob'] }, monitor: { enabled: false } }],
-  });
-  const rt = await createEngineRuntime({
-    config,
-    redisUrl: serviceUrls().redisUrl,
-    prefix,
-    notifier: new RecordingNotifier(),
-  });
-  rt.startWorker();
+  const rt = await pgEngine(topology, prefix);
   // As the bot does at start (slack-bot.ts): SSH handshakes happen before the crash, not after.
   const failed = await rt.warmHosts();
   if (failed.length > 0) throw new Error(`SSH warm-up failed: ${JSON.stringify(failed)}`);

@@ -7,7 +7,7 @@ import {
   on,
   rebuildSteps,
   repointStep,
-  readTimelineStep,
+  newPrimarySteps,
 } from './steps';
 
 /**
@@ -71,27 +71,7 @@ export const postgresFailover: Runbook = {
       risk: 'destructive',
       gate: 'promote',
     },
-    {
-      id: 'is-primary',
-      title: 'Wait until the new primary accepts writes',
-      target: on('candidate'),
-      action: {
-        kind: 'wait-until',
-        probe: { kind: 'sql', sql: 'SELECT NOT pg_is_in_recovery() AS ok', params: [] },
-        until: isTrue(),
-        intervalMs: 100,
-        timeoutMs: 120_000,
-      },
-      risk: 'read',
-    },
-    {
-      id: 'checkpoint',
-      title: 'Checkpoint, so the new timeline is on disk',
-      target: on('candidate'),
-      action: { kind: 'sql', sql: 'CHECKPOINT', params: [] },
-      risk: 'write',
-    },
-    readTimelineStep('candidate'),
+    ...newPrimarySteps('candidate', 'Checkpoint, so the new timeline is on disk'),
     ...archivingSteps('candidate'),
     repointStep('repoint-standbys'),
     ...rebuildSteps('rewind-standbys', 'rewind', 'candidate').map((s) => ({

@@ -298,3 +298,34 @@ export function readTimelineStep(primary: string, title = 'Read the new timeline
     risk: 'read',
   };
 }
+
+/** After pg_promote: wait until it takes writes, checkpoint (pg_control lags otherwise), read its timeline. */
+export function newPrimarySteps(
+  primary: string,
+  checkpointTitle: string,
+  timelineTitle?: string,
+): StepTemplate[] {
+  return [
+    {
+      id: 'is-primary',
+      title: 'Wait until the new primary accepts writes',
+      target: on(primary),
+      action: {
+        kind: 'wait-until',
+        probe: { kind: 'sql', sql: 'SELECT NOT pg_is_in_recovery() AS ok', params: [] },
+        until: isTrue(),
+        intervalMs: 100,
+        timeoutMs: 120_000,
+      },
+      risk: 'read',
+    },
+    {
+      id: 'checkpoint',
+      title: checkpointTitle,
+      target: on(primary),
+      action: { kind: 'sql', sql: 'CHECKPOINT', params: [] },
+      risk: 'write',
+    },
+    timelineTitle ? readTimelineStep(primary, timelineTitle) : readTimelineStep(primary),
+  ];
+}

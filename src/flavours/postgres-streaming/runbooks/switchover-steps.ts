@@ -7,7 +7,7 @@ import {
   on,
   rejoinSteps,
   repointStep,
-  readTimelineStep,
+  newPrimarySteps,
 } from './steps';
 
 /** How long the target may take to replay the stopped primary's last checkpoint before the switchover is refused. */
@@ -78,27 +78,11 @@ export function switchoverSteps(followers: string): StepTemplate[] {
       risk: 'destructive',
       gate: 'promote',
     },
-    {
-      id: 'is-primary',
-      title: 'Wait until the new primary accepts writes',
-      target: on('target'),
-      action: {
-        kind: 'wait-until',
-        probe: { kind: 'sql', sql: 'SELECT NOT pg_is_in_recovery() AS ok', params: [] },
-        until: isTrue(),
-        intervalMs: 100,
-        timeoutMs: 120_000,
-      },
-      risk: 'read',
-    },
-    {
-      id: 'checkpoint',
-      title: 'Checkpoint, so the new timeline is on disk (pg_rewind reads it)',
-      target: on('target'),
-      action: { kind: 'sql', sql: 'CHECKPOINT', params: [] },
-      risk: 'write',
-    },
-    readTimelineStep('target', 'Read the new timeline'),
+    ...newPrimarySteps(
+      'target',
+      'Checkpoint, so the new timeline is on disk (pg_rewind reads it)',
+      'Read the new timeline',
+    ),
     ...archivingSteps('target'),
     repointStep('switchover-standbys', 'target'),
     // The old primary stopped cleanly at the fork point: pg_rewind has little or nothing to undo

@@ -16,6 +16,8 @@ import {
 } from '../monitor/schedule';
 import { monitorWarnings } from '../monitor/settings';
 import { inspectTopology } from '../status/inspect';
+import { secretsOf } from '../config/env';
+import { HostExecutors } from '../hosts/executors';
 
 export interface MonitorRuntimeOptions {
   config: RecoverConfig;
@@ -48,6 +50,10 @@ export async function startMonitorRuntime(o: MonitorRuntimeOptions): Promise<Mon
   const onError = o.onError ?? (() => undefined);
   const connection = () => redisOptionsFromUrl(o.redisUrl, { maxRetriesPerRequest: null });
   const dbs = new MonitorDbs(o.env ?? {});
+  // Flavours read services and vendor CLIs over SSH too; one connection per host, kept between polls.
+  const hosts = new HostExecutors({
+    secrets: o.config.topologies.flatMap((t) => secretsOf(t, o.env ?? {})),
+  });
   const store = new AlertStore(o.redis, o.prefix);
   const byName = new Map(o.config.topologies.map((t) => [t.name, t]));
   const deps: MonitorDeps = {
@@ -56,7 +62,7 @@ export async function startMonitorRuntime(o: MonitorRuntimeOptions): Promise<Mon
     topology: (name) => byName.get(name),
     async inspect(t) {
       try {
-        return await inspectTopology(t, dbs);
+        return await inspectTopology(t, { dbs, hosts });
       } finally {
         await dbs.release(t.name);
       }
@@ -93,13 +99,13 @@ export async function startMonitorRuntime(o: MonitorRuntimeOptions): Promise<Mon
       async close() {
         await closeWorker(w, 10_000);
         await queue.close();
-        await dbs.closeAll();
+        await Promise.all([dbs.closeAll(), hosts.closeAll()]);
       },
     };
   } catch (err) {
     await worker?.close(true);
     await queue.close();
-    await dbs.closeAll();
+    await Promise.all([dbs.closeAll(), hosts.closeAll()]);
     throw err;
   }
 }

@@ -5,11 +5,12 @@ import { silentNotifier, TerminalNotifier } from '../engine/terminal-notifier';
 import { renderPlanText } from '../render/plan-text';
 import { renderTimelineMarkdown } from '../render/timeline';
 import { DbRegistry } from '../db/connect';
+import { HostExecutors } from '../hosts/executors';
 import { inspectTopology } from '../status/inspect';
 import { getRunbook } from '../runbook/registry';
 import type { CliContext } from './context';
 import { EXIT_OK, UsageError } from './exit-codes';
-import { redisPrefix, workerTimings } from '../config/env';
+import { redisPrefix, secretsOf, workerTimings } from '../config/env';
 import { configFrom, followRun, optionalConfigFrom, withRuntime, type ConfigOption } from './runtime';
 import { alignedTable } from '../render/table';
 
@@ -36,16 +37,18 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
     ) {
       const config = configFrom(opts, ctx);
       const dbs = new DbRegistry({ env: ctx.env });
+      const secrets = config.topologies.flatMap((t) => secretsOf(t, ctx.env));
+      const hosts = new HostExecutors({ secrets });
       try {
         const plan = await planFor(
-          { config, runbook: getRunbook, inspect: (t) => inspectTopology(t, dbs) },
+          { config, runbook: getRunbook, inspect: (t) => inspectTopology(t, { dbs, hosts }) },
           topology,
           runbook,
           opts.target ?? null,
         );
         ctx.stdout.write(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlanText(plan));
       } finally {
-        await ctx.closeWithin(dbs.closeAll(), 1000);
+        await ctx.closeWithin(Promise.all([dbs.closeAll(), hosts.closeAll()]), 1000);
       }
     });
 

@@ -5,6 +5,7 @@ import type { Flavour, NodeSetContext } from '../flavours/types';
 import { PlanError, planFail } from './plan-error';
 import { ident } from '../db/dialect';
 import { toPostgresPlaceholders } from '../db/placeholders';
+import { captureRefs, malformedRefs, pinCaptureRefs, type CaptureRef } from './capture-args';
 import type { StatusReport } from '../status/inspect';
 import type {
   ActionTemplate,
@@ -98,12 +99,54 @@ export function validateRunbook(runbook: Runbook, nodeSets?: readonly string[]):
       if (t.check?.kind === 'exit-code' || (a.kind === 'wait' && a.until.kind === 'exit-code'))
         problems.push(`${at}: an exit-code check does not apply to SQL`);
     }
+    problems.push(...captureRefProblems(t, seen).map((p) => `${at}: ${p}`));
     seen.set(t.id, t);
   }
   return problems;
 }
 
 const countChar = (text: string, ch: string): number => text.split(ch).length - 1;
+
+/** What a step's run-time capture references (argv, rule args, `when`) point at must exist before it. */
+function captureRefProblems(t: StepTemplate, seen: ReadonlyMap<string, StepTemplate>): string[] {
+  const a = t.action;
+  const spec =
+    a.kind === 'command'
+      ? a
+      : (a.kind === 'wait-until' || a.kind === 'checklist') && a.probe.kind === 'command'
+        ? a.probe
+        : null;
+  const texts = spec
+    ? [...spec.argv, ...(spec.stdin !== undefined ? [spec.stdin] : [])]
+    : a.kind === 'rule'
+      ? Object.values(a.args)
+      : [];
+  const problems = malformedRefs(texts).map((x) => `malformed capture reference in ${JSON.stringify(x)}`);
+  if (spec?.stdin !== undefined && captureRefs([spec.stdin]).length > 0)
+    problems.push('stdin may not take run-time captures (argv only)');
+  const refs: CaptureRef[] = [
+    ...captureRefs(texts),
+    ...(t.when ? [t.when] : []).map((w) => ({ step: w.step, name: w.capture })),
+  ];
+  for (const ref of refs) {
+    const source = seen.get(ref.step);
+    if (!source) {
+      problems.push(`takes ${ref.name} from ${ref.step}, which is not an earlier step`);
+      continue;
+    }
+    const sa = source.action;
+    const declared =
+      sa.kind === 'rule' ||
+      (source.captures ?? []).some((c) => c.name === ref.name) ||
+      (sa.kind === 'command' && (sa.outputs ?? []).some((o) => o.name === ref.name));
+    if (!declared) problems.push(`step ${ref.step} captures no ${ref.name}`);
+  }
+  if (spec)
+    for (const ref of captureRefs(texts))
+      if (spec.captureFormats?.[ref.name] === undefined)
+        problems.push(`no captureFormats entry for ${ref.name} (every run-time value is checked by a regex)`);
+  return problems;
+}
 
 function sqlEngine(engine: DbEngine | null, t: StepTemplate, node: string): DbEngine {
   return engine ?? fail('bad-runbook', `step ${t.id} runs SQL on ${node}, which has no db in the topology`);
@@ -181,6 +224,15 @@ export function resolvePlan(
         check: t.check ?? null,
         stage,
         gate: t.risk === 'destructive' ? (t.gate ?? t.id) : null,
+        ...(t.when
+          ? {
+              when: {
+                planStep: pinStep({ step: t.when.step, name: t.when.capture }, t, node, ctx),
+                capture: t.when.capture,
+                equals: t.when.equals,
+              },
+            }
+          : {}),
       });
     }
   }
@@ -253,6 +305,12 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
       return { ...a };
     case 'command':
       return { ...a, ...fillCommand(a, t, node, ctx) };
+    case 'rule':
+      return {
+        kind: 'rule',
+        rule: a.rule,
+        args: Object.fromEntries(Object.entries(a.args).map(([k, v]) => [k, fillText(v, t, node, ctx)])),
+      };
     case 'wait-until':
       return {
         ...a,
@@ -304,7 +362,19 @@ function fillCommand(
             `step ${t.id} on ${node}: no value for \${${name}} (known: ${Object.keys(values).join(', ') || 'none'})`,
           ),
     );
-  return { argv: c.argv.map(fill), ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+  const argv = c.argv.map((text) => pinCaptureRefs(fill(text), (ref) => pinStep(ref, t, node, ctx)));
+  return { argv, ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+}
+
+/** The concrete plan step a run-time reference reads: the same node's, else the one node it ran on. */
+function pinStep(ref: CaptureRef, t: StepTemplate, node: string, ctx: Context): string {
+  const ran = ctx.expanded.get(ref.step) ?? [];
+  if (ran.includes(node)) return `${ref.step}--${node}`;
+  if (ran.length === 1) return `${ref.step}--${ran[0]}`;
+  return fail(
+    ran.length === 0 ? 'missing-capture' : 'ambiguous-capture',
+    `step ${t.id} on ${node} needs ${ref.name} from step ${ref.step}, which runs on ${ran.length === 0 ? 'no node' : ran.join(', ')} in this plan`,
+  );
 }
 
 /** A step title with `${name}` values (e.g. the bytes at risk an approval accepts). */

@@ -7,6 +7,8 @@ import type { ClusterView, TungstenNodeStatus, TungstenReport } from '../../src/
 import { tungsten } from '../../src/flavours/tungsten';
 import { PlanError, resolvePlan } from '../../src/runbook/resolve';
 import { tungstenExternalRestore } from '../../src/flavours/tungsten/runbooks/external-restore';
+import { evaluateTungsten } from '../../src/flavours/tungsten/monitor';
+import { emptyMemory } from '../../src/monitor/types';
 
 const settings = TungstenTopologySettings.parse({ service: 'alpha' });
 const known: ClusterView = {
@@ -298,5 +300,39 @@ describe('tungsten-external-restore plan', () => {
       'primary host1 epoch 7 → 9 (it went online again)',
     ]);
     expect(tungstenDrift(basis, report(), new Set())).toEqual([]);
+  });
+});
+
+describe('tungsten monitor conditions', () => {
+  it('OFFLINE:ERROR with its pending error, SUSPECT, and a manager that cannot be asked', () => {
+    const broken = node('host2', 'replica');
+    broken.replicator = {
+      ...broken.replicator!,
+      state: 'OFFLINE:ERROR',
+      pendingError: 'Replicator unable to go online due to error',
+      pendingExceptionMessage:
+        'Client handshake failure: Client response validation failed: Log epoch numbers do not match',
+    };
+    const suspect = node('host3', 'replica', { cluster: ds('host3', 'replica', { progress: null }) });
+    const r = report([node('host1', 'primary'), broken, suspect], {
+      known: false,
+      error: 'cctrl ls: no answer',
+      coordinator: null,
+    });
+    const thresholds = { divergence: { maxDelta: 0, forMs: 0 }, unreachableForMs: 0, flapWindowMs: 0 };
+    const out = evaluateTungsten({
+      report: r,
+      memory: emptyMemory(),
+      thresholds,
+      now: new Date(),
+      runExplains: false,
+      topology,
+    });
+    expect(out.active.map((o) => [o.key, o.runbook?.name ?? null])).toEqual([
+      ['cluster-unknown', null],
+      ['replicator-error.host2', 'tungsten-external-restore'],
+      ['replicator-suspect.host3', null],
+    ]);
+    expect(out.active[1]!.facts.join('\n')).toContain('Log epoch numbers do not match');
   });
 });

@@ -93,7 +93,7 @@ export function validateRunbook(runbook: Runbook, nodeSets?: readonly string[]):
         if (!('capture' in p)) continue;
         const source = seen.get(p.step);
         if (!source) problems.push(`${at}: takes ${p.capture} from ${p.step}, which is not an earlier step`);
-        else if (!source.captures?.some((c) => c.name === p.capture))
+        else if (!declaresCapture(source, p.capture))
           problems.push(`${at}: step ${p.step} captures no ${p.capture}`);
       }
       if (t.check?.kind === 'exit-code' || (a.kind === 'wait' && a.until.kind === 'exit-code'))
@@ -106,6 +106,16 @@ export function validateRunbook(runbook: Runbook, nodeSets?: readonly string[]):
 }
 
 const countChar = (text: string, ch: string): number => text.split(ch).length - 1;
+
+/** A SQL capture, a command output, or any value of a rule step (its outputs are the flavour's). */
+function declaresCapture(source: StepTemplate, name: string): boolean {
+  const a = source.action;
+  return (
+    a.kind === 'rule' ||
+    (source.captures ?? []).some((c) => c.name === name) ||
+    (a.kind === 'command' && (a.outputs ?? []).some((o) => o.name === name))
+  );
+}
 
 /** What a step's run-time capture references (argv, rule args, `when`) point at must exist before it. */
 function captureRefProblems(t: StepTemplate, seen: ReadonlyMap<string, StepTemplate>): string[] {
@@ -134,12 +144,7 @@ function captureRefProblems(t: StepTemplate, seen: ReadonlyMap<string, StepTempl
       problems.push(`takes ${ref.name} from ${ref.step}, which is not an earlier step`);
       continue;
     }
-    const sa = source.action;
-    const declared =
-      sa.kind === 'rule' ||
-      (source.captures ?? []).some((c) => c.name === ref.name) ||
-      (sa.kind === 'command' && (sa.outputs ?? []).some((o) => o.name === ref.name));
-    if (!declared) problems.push(`step ${ref.step} captures no ${ref.name}`);
+    if (!declaresCapture(source, ref.name)) problems.push(`step ${ref.step} captures no ${ref.name}`);
   }
   if (spec)
     for (const ref of captureRefs(texts))

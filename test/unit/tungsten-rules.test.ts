@@ -182,6 +182,12 @@ describe("reset values from the primary's THL header (steps 6-7)", () => {
       'thl-purged',
       /starts at seqno 125, past 121/,
     ],
+    [
+      'an event the primary already purged (not found, its THL starts past the restored seqno)',
+      { header: 'Event not found : mysql-bin.000002:0000000000005120\nthl-exit: 1', thlInfo: info(125, 130) },
+      'thl-purged',
+      /starts at seqno 125, past 101 .*re-provision/,
+    ],
     ['an unreadable THL range', { thlInfo: 'Fatal error' }, 'thl-unknown', /could not be read/],
     [
       'no reset but another epoch (wrong epoch restored)',

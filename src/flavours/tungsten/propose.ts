@@ -56,19 +56,17 @@ export function proposeRestore({ nodes, cluster }: ProposeInput): TungstenPropos
       onNode(n.name, 'node-unknown', `${n.name} could not be read: ${n.error ?? 'no answer'}`);
       continue;
     }
-    if (isSuspectStatus(n)) {
-      verdicts[n.name] =
-        `unknown: the manager lists it with ${describeSuspect(n)} (its replicator state is not known)`;
-      onNode(n.name, 'node-suspect', `${n.name}: ${describeSuspect(n)}`);
-      continue;
-    }
+    // Unknown, and said so; still restorable: a replica in trouble is what this runbook is for.
+    const suspect = isSuspectStatus(n)
+      ? `unknown: the manager lists it with ${describeSuspect(n)} (its replicator state is not known)`
+      : null;
     if (cluster.known && !n.cluster)
       onNode(n.name, 'not-a-datasource', `cctrl ls does not list ${n.datasource}`);
     if (n.abilities.dsctlReset === false)
       onNode(n.name, 'cli-too-old', `dsctl on ${n.name} does not take "set -reset" (a 5.x replicator?)`);
     if (n.abilities.dsctlReset === null)
       onNode(n.name, 'cli-unknown', `dsctl help could not be read on ${n.name}`);
-    verdicts[n.name] = replicaVerdict(n, primary);
+    verdicts[n.name] = suspect ?? replicaVerdict(n, primary);
     if (!refusals.some((r) => r.node === null || r.node === n.name)) restorable.push(n.name);
   }
   return { primary: primary?.name ?? null, verdicts, refusals, restorable };

@@ -102,7 +102,12 @@ export function resetValues(args: Readonly<Record<string, string>>): RuleOutcome
       'bad-input',
       `no decision or event to look up (decision=${args.decision}, event=${args.lookupEvent})`,
     );
+  const info = parseThlInfo(args.thlInfo ?? '');
+  const next = Number(args.trepSeqno) + 1;
   const found = parseThlList(args.header ?? '');
+  // A purged event is "not found" too, and the remedy differs (re-provision): say which it is.
+  if (found.kind !== 'exact' && info && info.minSeqno !== null && info.minSeqno > next)
+    return refuse('thl-purged', purgedText(info.minSeqno, next));
   if (found.kind === 'approximate')
     return refuse(
       'approximate-event',
@@ -145,14 +150,9 @@ export function resetValues(args: Readonly<Record<string, string>>): RuleOutcome
         `the restored epoch ${args.trepEpoch} is not the THL's EPOCH# ${h.epoch} for seqno ${h.seqno}: the replica's handshake would fail ("Log epoch numbers do not match")`,
       ]);
   }
-  const info = parseThlInfo(args.thlInfo ?? '');
   if (!info || info.minSeqno === null)
     problems.push(['thl-unknown', "the primary's THL range could not be read (thl info)"]);
-  else if (info.minSeqno > h.seqno + 1)
-    problems.push([
-      'thl-purged',
-      `the primary's THL starts at seqno ${info.minSeqno}, past ${h.seqno + 1} which this replica needs next ("Master log does not contain requested transaction"): re-provision it from a newer backup`,
-    ]);
+  else if (info.minSeqno > h.seqno + 1) problems.push(['thl-purged', purgedText(info.minSeqno, h.seqno + 1)]);
   if (problems.length > 0)
     return refuse(problems.map(([c]) => c).join(','), problems.map(([, m]) => m).join('; '));
   const values = {
@@ -171,6 +171,9 @@ export function resetValues(args: Readonly<Record<string, string>>): RuleOutcome
         : `no reset: the restored row matches the primary's THL (seqno ${values.seqno}, epoch ${values.epoch})`,
   };
 }
+
+const purgedText = (min: number, next: number): string =>
+  `the primary's THL starts at seqno ${min}, past ${next} which this replica needs next ("Master log does not contain requested transaction"): re-provision it from a newer backup`;
 
 export const TUNGSTEN_RULES: Readonly<Record<string, FlavourRule>> = {
   'tungsten-compare-restore': compareRestore,

@@ -213,7 +213,11 @@ export const tungstenExternalRestore: Runbook = {
       id: 'recover',
       title: 'Recover the datasource (cctrl datasource ${node.datasource} recover)',
       target: on('target'),
-      action: cctrl('datasource ${node.datasource} recover'),
+      action: {
+        ...cctrl('datasource ${node.datasource} recover'),
+        outputs: [{ name: 'recovery', pattern: "RECOVERY OF '[^']+' (WAS SUCCESSFUL|FAILED)" }],
+      },
+      check: equals('recovery', 'WAS SUCCESSFUL'),
       risk: 'write',
     },
     waitState('wait-online', 'Wait until the replicator is ONLINE', 'ONLINE', 300_000),

@@ -103,6 +103,21 @@ it("wrong epoch: a restored row whose epoch is not the THL's is refused (the han
   );
 });
 
+it('wrong epoch at the handshake: recover fails, and the status names "Log epoch numbers do not match"', async () => {
+  const c = await seeded();
+  const backup = await c.backup('host2');
+  await c.faults.wrongEpochOnNextHandshake('host2', 42);
+  const { engine, runId } = await start(c, backup, 'replica');
+  await expectStoppedAt(engine, runId, /recover--host2: recovery is FAILED, not WAS SUCCESSFUL/, [
+    'wait-online',
+    'canary-write',
+  ]);
+  const report = await engine.deps.inspect(engine.deps.config.topologies[0]!);
+  expect(report.warnings.map((w) => w.message).join('\n')).toMatch(
+    /host2: replicator OFFLINE:ERROR \(Client handshake failure: .*Log epoch numbers do not match/,
+  );
+});
+
 it('approximate event: a backup position between two events is refused, never rounded', async () => {
   const c = await seeded();
   const backup = await laggingPrimaryBackup(c);

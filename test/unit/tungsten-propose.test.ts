@@ -9,6 +9,7 @@ import { PlanError, resolvePlan } from '../../src/runbook/resolve';
 import { tungstenExternalRestore } from '../../src/flavours/tungsten/runbooks/external-restore';
 import { evaluateTungsten } from '../../src/flavours/tungsten/monitor';
 import { emptyMemory } from '../../src/monitor/types';
+import { blocksAsText } from '../helpers/blocks-text';
 
 const settings = TungstenTopologySettings.parse({ service: 'alpha' });
 const known: ClusterView = {
@@ -339,5 +340,32 @@ describe('tungsten monitor conditions', () => {
       ['replicator-suspect.host3', null],
     ]);
     expect(out.active[1]!.facts.join('\n')).toContain('Log epoch numbers do not match');
+  });
+});
+
+describe('tungsten status rendering', () => {
+  it('text and Block Kit show each node, the proposal, refusals; unknown as unknown', () => {
+    const r = report(
+      [node('host1', 'primary'), node('host2', 'replica', { cluster: null }), node('host3', 'replica')],
+      {
+        known: false,
+        error: 'cctrl ls: host1: exit 1: ERROR: Unable to connect to the manager',
+        coordinator: null,
+      },
+    );
+    const text = tungsten.render.statusText(r);
+    expect(text).toMatch(/host2\s+replica\s+\?\s+ONLINE\s+110/);
+    expect(text).toContain('cluster view UNKNOWN (manager unreachable)');
+    expect(text).toMatch(/! the manager cannot be asked .* \[cluster-unknown\]/);
+    const message = tungsten.render.statusMessage(r, ['tungsten-external-restore']);
+    const blocks = blocksAsText(message.blocks);
+    expect(blocks).toContain('Status: tc');
+    expect(blocks).toContain('cluster view UNKNOWN');
+    expect(blocks).toContain('cluster-unknown');
+    expect(tungsten.toJson(r)).toMatchObject({
+      flavour: 'tungsten',
+      cluster: { known: false },
+      proposal: { restorable: [] },
+    });
   });
 });

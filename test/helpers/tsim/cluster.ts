@@ -27,6 +27,8 @@ export interface TsimHost {
   binDir: string;
   /** tungsten home; THL in `${home}/thl/${service}/thl.data.%010d` */
   home: string;
+  /** the replicator's source id (sourceIdOf(name); default the name) */
+  sourceId: string;
 }
 
 export interface TsimFaults {
@@ -212,6 +214,7 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         mariadbPort: port,
         binDir,
         home,
+        sourceId: runtime.sourceId,
         dir,
         db,
         runtime,
@@ -383,6 +386,12 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
       failover: async (to) => {
         const old = part(primaryName);
         const next = part(to);
+        // Like a real failover, the new master first applies what it already received.
+        const target = next.runtime.thl.maxSeqno();
+        for (let i = 0; i < 500 && next.runtime.replicator.state === 'ONLINE'; i++) {
+          if (next.runtime.replicator.appliedSeqno() >= target) break;
+          await sleep(20);
+        }
         await old.runtime.replicator.offline();
         old.runtime.replicator.role = 'slave';
         manager?.setState(old.name, { kind: 'SHUNNED', reason: `FAILED-OVER-TO-${to}` });

@@ -305,6 +305,17 @@ export class Replicator {
         for (const event of this.ctx.thl.events()) {
           if (this.stopRequested) break;
           if (event.seqno <= appliedSeqno) continue;
+          if (appliedSeqno >= 0 && event.seqno > appliedSeqno + 1) {
+            // sim-defined: the local log does not hold the next event to apply.
+            this.fail({
+              error: 'Stage task failed: q-to-dbms',
+              code: 'NONE',
+              eventId: 'NONE',
+              seqno: -1,
+              exception: `Unable to find sequence number ${appliedSeqno + 1} in the local log (next stored seqno=${event.seqno})`,
+            });
+            return;
+          }
           const ok = await this.apply(conn, event);
           if (!ok) return;
           appliedSeqno = event.seqno;

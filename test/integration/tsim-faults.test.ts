@@ -30,9 +30,7 @@ const online = (host: string) =>
 async function restore(host: string, file: string) {
   await cctrl([`datasource ${host} shun`, `replicator ${host} offline`]);
   expect((await ssh.run(host, 'thl', ['purge', '-y'])).code).toBe(0);
-  const h = cluster.hosts.find((x) => x.name === host);
-  const load = `${h?.binDir}/tsim-db stop && ${h?.binDir}/tsim-db start && /usr/bin/mariadb --protocol=TCP -h 127.0.0.1 -P ${h?.mariadbPort} -u root < ${file}`;
-  expect(await ssh.run(host, '/bin/sh', ['-c', load])).toMatchObject({ code: 0 });
+  expect(await ssh.run(host, 'tsim-db', ['restore', file])).toMatchObject({ code: 0 });
 }
 
 test('a primary backup restored without a reset re-applies rows (Duplicate entry); the reset from the THL fixes it', async () => {

@@ -142,6 +142,7 @@ describe('thlVersion 5 (the OSS code)', () => {
     cluster = await startTungstenCluster({
       thlVersion: '5',
       replicas: 1,
+      channels: 3,
       sourceIdOf: (h) => (h === 'host1' ? 'db1-east.continuent.com' : h),
     });
     ssh = tsimSsh(cluster);
@@ -166,5 +167,44 @@ describe('thlVersion 5 (the OSS code)', () => {
     expect(reset).toEqual({ code: 1, stdout: '', stderr: 'Unrecognized option: -reset\n' });
     expect((await ssh.run('host1', 'thl', ['help'])).stdout).not.toContain('-event');
     expect((await ssh.run('host1', 'dsctl', ['help'])).stdout).not.toContain('-reset');
+  });
+
+  test('parallel apply: one dsctl row is expanded to every channel; a row count that fits no rule stops the replica', async () => {
+    await cluster.write('CREATE DATABASE app');
+    const w = await cluster.write('CREATE TABLE app.t (id INT PRIMARY KEY)');
+    await cluster.waitForCatchUp();
+    expect(
+      await cluster.mysql('host2', 'SELECT COUNT(*) AS n FROM tungsten_alpha.trep_commit_seqno'),
+    ).toEqual([{ n: 3 }]);
+    expect((await ssh.run('host2', 'trepctl', ['offline'])).code).toBe(0);
+    expect(await ssh.run('host2', 'dsctl', ['reset'])).toEqual({
+      code: 0,
+      stdout: 'Service "alpha" datasource "global" catalog information cleared\n',
+      stderr: '',
+    });
+    const set = [
+      'set',
+      '-seqno',
+      String(w.seqno),
+      '-epoch',
+      '0',
+      '-event-id',
+      'mysql-bin.000001:4',
+      '-source-id',
+      'host1',
+    ];
+    expect((await ssh.run('host2', 'dsctl', set)).code).toBe(0);
+    expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
+    await until('host2 ONLINE', async () => cluster.replicatorState('host2') === 'ONLINE', 10_000, 50);
+    const rows = await cluster.mysql('host2', 'SELECT task_id, seqno FROM tungsten_alpha.trep_commit_seqno');
+    expect(rows).toEqual([0, 1, 2].map((task_id) => ({ task_id, seqno: w.seqno })));
+
+    expect((await ssh.run('host2', 'trepctl', ['offline'])).code).toBe(0);
+    await cluster.mysql('host2', 'DELETE FROM tungsten_alpha.trep_commit_seqno WHERE task_id = 2');
+    expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
+    await until('host2 error', async () => cluster.replicatorState('host2') === 'OFFLINE:ERROR', 10_000, 50);
+    expect((await ssh.run('host2', 'trepctl', ['status'])).stdout).toContain(
+      'pendingExceptionMessage: Rows in trep_commit_seqno are inconsistent with channel count: channels=3 rows=2\n',
+    );
   });
 });

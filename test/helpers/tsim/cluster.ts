@@ -52,6 +52,8 @@ export interface TsimFaults {
   startDb(host: string): Promise<void>;
   /** `tsim-db start` fails while set (MariaDB won't start after restore). */
   breakDbStart(host: string, broken: boolean): Promise<void>;
+  /** Each event `host` applies waits this long first (0 turns it off). */
+  slowApply(host: string, delayMs: number): Promise<void>;
   /** Golden fixtures: append a hand-made event to a host's THL (optionally starting file `newFile`). */
   appendThlEvent(host: string, event: ThlEvent, options?: { newFile?: number }): Promise<void>;
 }
@@ -82,6 +84,8 @@ export interface TsimOptions {
   replicas?: number;
   thlVersion?: ThlVersion;
   sourceIdOf?: (host: string) => string;
+  /** Parallel apply channels on the replicas (rows in trep_commit_seqno); default 1. */
+  channels?: number;
 }
 
 interface HostParts extends TsimHost {
@@ -195,7 +199,7 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
           sourceId: runtime.sourceId,
           thl: thlLog,
           dbPort: port,
-          channels: 1,
+          channels: name === names[0] ? 1 : (options.channels ?? 1),
           master: () => replicatorOf(primaryName),
         },
         name === primaryName ? 'master' : 'slave',
@@ -437,6 +441,9 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         const flag = part(host).db.brokenFlag;
         if (broken) writeFileSync(flag, 'broken\n');
         else rmSync(flag, { force: true });
+      },
+      slowApply: async (host, delayMs) => {
+        part(host).runtime.replicator.applyDelayMs = delayMs;
       },
       appendThlEvent: async (host, event, appendOptions) => {
         part(host).runtime.thl.append(event, appendOptions);

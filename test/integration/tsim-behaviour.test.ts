@@ -103,6 +103,8 @@ test('thl purge is refused while the replicator is ONLINE and works once it is O
   expect(refused.code).toBe(1);
   expect(refused.stdout).toContain('Fatal error:  The disk log is not writable and cannot be purged.');
   expect((await ssh.run('host2', 'trepctl', ['-service', 'alpha', 'offline'])).code).toBe(0);
+  const asked = await ssh.run('host2', 'thl', ['-service', 'alpha', 'purge'], 'n\n');
+  expect(asked.stdout).toContain('Are you sure you wish to delete these events [y/N]?\nNothing done.\n');
   const purged = await ssh.run('host2', 'thl', ['-service', 'alpha', 'purge', '-y']);
   expect(purged.code).toBe(0);
   expect(purged.stdout).toContain('Deleting events where');

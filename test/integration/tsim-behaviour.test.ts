@@ -177,3 +177,20 @@ test('cctrl cannot reach a stopped manager: error and a non-zero exit', async ()
   expect(ls.code).toBe(0);
   expect(ls.stdout).toContain('COORDINATOR[host1:AUTOMATIC:ONLINE]');
 });
+
+it('a write made straight on the primary (not through cluster.write) is extracted from its binlog and replicates', async () => {
+  // Earlier cases leave some replicas offline on purpose: look at the ones that are ONLINE.
+  const online = ['host2', 'host3'].filter((h) => cluster.replicatorState(h) === 'ONLINE');
+  expect(online.length).toBeGreaterThan(0);
+  await cluster.mysql('host1', 'INSERT INTO app.t VALUES (?, ?)', [9001, 'direct']);
+  await until(
+    'the direct write to reach the ONLINE replicas',
+    async () =>
+      (await Promise.all(online.map((h) => cluster.mysql(h, 'SELECT v FROM app.t WHERE id = 9001')))).every(
+        (rows) => rows.length === 1,
+      ),
+    10_000,
+  );
+  const [primary] = await trep('host1');
+  expect((await trep(online[0]!))[0]?.seqno).toBe(primary?.seqno);
+});

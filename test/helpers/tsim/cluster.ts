@@ -16,6 +16,7 @@ import { Manager } from './manager';
 import { Replicator } from './replicator';
 import { ThlLog, type ThlEvent } from './thl-log';
 import { ensureTrepTable, trepSchema, writeTrepRow } from './trep-table';
+import { binlogSince } from './binlog-extract';
 
 export interface TsimHost {
   name: string;
@@ -152,6 +153,8 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
   const close = async () => {
     if (closed) return;
     closed = true;
+    clearInterval(timers.extract);
+    await writeChain.catch(() => undefined);
     await primaryConn?.end().catch(() => undefined);
     for (const h of hosts) await h.runtime.replicator.kill().catch(() => undefined);
     await managerServer?.close();
@@ -166,6 +169,9 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
   };
 
   let primaryConn: Connection | undefined;
+  /** The primary's binlog position extracted last: what lies past it came from outside cluster.write. */
+  let extractedTo: { file: string; offset: number } | undefined;
+  const timers: { extract?: NodeJS.Timeout } = {};
   try {
     for (const [i, name] of names.entries()) {
       const dir = join(root, name);
@@ -257,36 +263,69 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         throw new Error(`tsim: replicator of ${h.name} is ${h.runtime.replicator.state}`);
     }
     primaryConn = await connectTo(part(primaryName).mariadbPort);
+    const [status] = await primaryConn.query<RowDataPacket[]>('SHOW MASTER STATUS');
+    extractedTo = { file: String(status[0]?.File), offset: Number(status[0]?.Position) };
   } catch (err) {
     await close();
     throw err;
   }
 
+  const primaryConnection = async (): Promise<Connection> => {
+    if (!primaryConn) {
+      primaryConn = await connectTo(part(primaryName).mariadbPort);
+      extractedTo = undefined;
+    }
+    if (!extractedTo) {
+      const [status] = await primaryConn.query<RowDataPacket[]>('SHOW MASTER STATUS');
+      extractedTo = { file: String(status[0]?.File), offset: Number(status[0]?.Position) };
+    }
+    return primaryConn;
+  };
+  /** Writes on the primary that did not come through write() (binlog-extract.ts), in binlog order. */
+  const extractForeign = async () => {
+    if (closed) return;
+    const conn = await primaryConnection();
+    const { transactions, to } = await binlogSince(conn, extractedTo!);
+    const p = part(primaryName);
+    for (const t of transactions) {
+      const event = p.runtime.replicator.extract(t.end, t.statements.join(';\n'), t.schema);
+      extractedTo = t.end;
+      if (!holdTrep) await recordPrimaryTrep(conn, event);
+    }
+    extractedTo = to;
+    if (transactions.length > 0) for (const h of hosts) h.runtime.replicator.notify();
+  };
+  const recordPrimaryTrep = async (conn: Connection, event: ThlEvent) => {
+    await conn.query('SET SESSION sql_log_bin = 0');
+    await writeTrepRow(conn, service, {
+      seqno: event.seqno,
+      fragno: 0,
+      lastFrag: true,
+      sourceId: event.sourceid,
+      epoch: event.epoch,
+      eventId: event.eventid,
+    });
+    await conn.query('SET SESSION sql_log_bin = 1');
+  };
+
   let writeChain: Promise<unknown> = Promise.resolve();
+  timers.extract = setInterval(() => {
+    writeChain = writeChain.then(extractForeign).catch(() => undefined);
+  }, 100);
   const write = (sql: string, params: unknown[] = []) => {
     const next = writeChain.then(async () => {
+      await extractForeign();
       const p = part(primaryName);
-      if (!primaryConn) primaryConn = await connectTo(p.mariadbPort);
-      const conn = primaryConn;
+      const conn = await primaryConnection();
       const statement = mysql.format(sql, params as Parameters<typeof mysql.format>[1]);
       await conn.query(statement);
       const [status] = await conn.query<RowDataPacket[]>('SHOW MASTER STATUS');
       const file = String(status[0]?.File);
       const offset = Number(status[0]?.Position);
       const event = p.runtime.replicator.extract({ file, offset }, statement);
-      if (!holdTrep) {
-        // The master's own restart point: written after extraction, never binlogged.
-        await conn.query('SET SESSION sql_log_bin = 0');
-        await writeTrepRow(conn, service, {
-          seqno: event.seqno,
-          fragno: 0,
-          lastFrag: true,
-          sourceId: event.sourceid,
-          epoch: event.epoch,
-          eventId: event.eventid,
-        });
-        await conn.query('SET SESSION sql_log_bin = 1');
-      }
+      extractedTo = { file, offset };
+      // The master's own restart point: written after extraction, never binlogged.
+      if (!holdTrep) await recordPrimaryTrep(conn, event);
       for (const h of hosts) h.runtime.replicator.notify();
       return { seqno: event.seqno, position: plainPosition({ file, offset }) };
     });

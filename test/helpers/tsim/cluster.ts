@@ -310,7 +310,12 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
 
   let writeChain: Promise<unknown> = Promise.resolve();
   timers.extract = setInterval(() => {
-    writeChain = writeChain.then(extractForeign).catch(() => undefined);
+    writeChain = writeChain.then(extractForeign).catch(() => {
+      // The primary's database went away (a fault): connect again on a later tick.
+      const dead = primaryConn;
+      primaryConn = undefined;
+      dead?.destroy();
+    });
   }, 100);
   const write = (sql: string, params: unknown[] = []) => {
     const next = writeChain.then(async () => {

@@ -310,12 +310,7 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
 
   let writeChain: Promise<unknown> = Promise.resolve();
   timers.extract = setInterval(() => {
-    writeChain = writeChain.then(extractForeign).catch(() => {
-      // The primary's database went away (a fault): connect again on a later tick.
-      const dead = primaryConn;
-      primaryConn = undefined;
-      dead?.destroy();
-    });
+    writeChain = writeChain.then(extractForeign).catch(() => undefined);
   }, 100);
   const write = (sql: string, params: unknown[] = []) => {
     const next = writeChain.then(async () => {
@@ -474,6 +469,12 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         if (manager?.state(host).kind !== 'SHUNNED') await r.online();
       },
       stopDb: async (host) => {
+        if (host === primaryName) {
+          // The write path's connection dies with the server: the next write or extraction reconnects.
+          const dead = primaryConn;
+          primaryConn = undefined;
+          dead?.destroy();
+        }
         const r = await dbCommand(part(host).db, 'stop');
         if (r.code !== 0) throw new Error(`tsim: tsim-db stop on ${host}: ${r.stderr}`);
       },

@@ -124,3 +124,13 @@ test('failover: the new primary writes with its own source id and a new epoch', 
   expect(ls).toContain('host2(master:ONLINE');
   expect(ls).toContain('host1(slave:SHUNNED(FAILED-OVER-TO-host2)');
 });
+
+test("the primary's database restarted: the write path connects again", async () => {
+  const primary = cluster.primary().name;
+  await cluster.faults.stopDb(primary);
+  await expect(cluster.write('INSERT INTO app.t VALUES (?, ?)', [60, 'down'])).rejects.toThrow();
+  await cluster.faults.startDb(primary);
+  const w = await cluster.write('INSERT INTO app.t VALUES (?, ?)', [61, 'up']);
+  expect(w.position).toMatch(/^mysql-bin\.\d{6}:\d+$/);
+  expect(await cluster.mysql(primary, 'SELECT v FROM app.t WHERE id = 61')).toEqual([{ v: 'up' }]);
+});

@@ -167,6 +167,18 @@ test('a position the primary already purged fails with "Master log does not cont
   );
 });
 
+test('wrongEpochOnNextHandshake: one handshake answered with another server epoch, the next one succeeds', async () => {
+  await cluster.faults.wrongEpochOnNextHandshake('host2', 999);
+  expect((await ssh.run('host2', 'trepctl', ['offline'])).code).toBe(0);
+  expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
+  await until('host2 error', async () => cluster.replicatorState('host2') === 'OFFLINE:ERROR', 10_000, 50);
+  expect((await status('host2')).pendingExceptionMessage).toMatch(
+    /Log epoch numbers do not match: client source ID=host2 seqno=\d+ server epoch number=999 client epoch number=0$/,
+  );
+  expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
+  await until('host2 ONLINE', async () => cluster.replicatorState('host2') === 'ONLINE', 10_000, 50);
+});
+
 test('cctrl cannot reach a stopped manager: error and a non-zero exit', async () => {
   await cluster.faults.stopManager();
   const r = await cctrl(['ls']);
@@ -193,16 +205,4 @@ it('a write made straight on the primary (not through cluster.write) is extracte
   );
   const [primary] = await trep('host1');
   expect((await trep(online[0]!))[0]?.seqno).toBe(primary?.seqno);
-});
-
-test('wrongEpochOnNextHandshake: one handshake answered with another server epoch, the next one succeeds', async () => {
-  await cluster.faults.wrongEpochOnNextHandshake('host2', 999);
-  expect((await ssh.run('host2', 'trepctl', ['offline'])).code).toBe(0);
-  expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
-  await until('host2 error', async () => cluster.replicatorState('host2') === 'OFFLINE:ERROR', 10_000, 50);
-  expect((await status('host2')).pendingExceptionMessage).toMatch(
-    /Log epoch numbers do not match: client source ID=host2 seqno=\d+ server epoch number=999 client epoch number=0$/,
-  );
-  expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
-  await until('host2 ONLINE', async () => cluster.replicatorState('host2') === 'ONLINE', 10_000, 50);
 });

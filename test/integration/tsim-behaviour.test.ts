@@ -103,6 +103,8 @@ test('thl purge is refused while the replicator is ONLINE and works once it is O
   expect(refused.code).toBe(1);
   expect(refused.stdout).toContain('Fatal error:  The disk log is not writable and cannot be purged.');
   expect((await ssh.run('host2', 'trepctl', ['-service', 'alpha', 'offline'])).code).toBe(0);
+  const asked = await ssh.run('host2', 'thl', ['-service', 'alpha', 'purge'], 'n\n');
+  expect(asked.stdout).toContain('Are you sure you wish to delete these events [y/N]?\nNothing done.\n');
   const purged = await ssh.run('host2', 'thl', ['-service', 'alpha', 'purge', '-y']);
   expect(purged.code).toBe(0);
   expect(purged.stdout).toContain('Deleting events where');
@@ -163,6 +165,18 @@ test('a position the primary already purged fails with "Master log does not cont
     'Client handshake failure: Client response validation failed: Master log does not contain requested transaction: ' +
       `client source ID=host3 seqno=${old?.seqno} epoch number=0 master min seqno=${max - 1} master max seqno=${max}`,
   );
+});
+
+test('wrongEpochOnNextHandshake: one handshake answered with another server epoch, the next one succeeds', async () => {
+  await cluster.faults.wrongEpochOnNextHandshake('host2', 999);
+  expect((await ssh.run('host2', 'trepctl', ['offline'])).code).toBe(0);
+  expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
+  await until('host2 error', async () => cluster.replicatorState('host2') === 'OFFLINE:ERROR', 10_000, 50);
+  expect((await status('host2')).pendingExceptionMessage).toMatch(
+    /Log epoch numbers do not match: client source ID=host2 seqno=\d+ server epoch number=999 client epoch number=0$/,
+  );
+  expect((await ssh.run('host2', 'trepctl', ['online'])).code).toBe(0);
+  await until('host2 ONLINE', async () => cluster.replicatorState('host2') === 'ONLINE', 10_000, 50);
 });
 
 test('cctrl cannot reach a stopped manager: error and a non-zero exit', async () => {

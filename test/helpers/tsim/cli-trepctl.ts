@@ -25,7 +25,7 @@ function statusMap(h: HostRuntime): [string, string][] {
     ['appliedLatency', latency < 0 ? '-1.0' : latency.toFixed(3)],
     ['autoRecoveryEnabled', 'false'],
     ['autoRecoveryTotal', '0'],
-    ['channels', online ? '1' : '-1'],
+    ['channels', online ? String(r.role === 'master' ? 1 : r.channels) : '-1'],
     ['clusterName', h.service],
     ['currentEventId', master && online ? (last?.eventid.replace(/;-?\d+$/, '') ?? 'NONE') : 'NONE'],
     ['currentTimeMillis', String(now)],

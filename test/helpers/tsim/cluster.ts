@@ -28,6 +28,8 @@ export interface TsimHost {
   binDir: string;
   /** tungsten home; THL in `${home}/thl/${service}/thl.data.%010d` */
   home: string;
+  /** the replicator's source id (sourceIdOf(name); default the name) */
+  sourceId: string;
 }
 
 export interface TsimFaults {
@@ -51,6 +53,8 @@ export interface TsimFaults {
   startDb(host: string): Promise<void>;
   /** `tsim-db start` fails while set (MariaDB won't start after restore). */
   breakDbStart(host: string, broken: boolean): Promise<void>;
+  /** Each event `host` applies waits this long first (0 turns it off). */
+  slowApply(host: string, delayMs: number): Promise<void>;
   /** Golden fixtures: append a hand-made event to a host's THL (optionally starting file `newFile`). */
   appendThlEvent(host: string, event: ThlEvent, options?: { newFile?: number }): Promise<void>;
 }
@@ -81,6 +85,8 @@ export interface TsimOptions {
   replicas?: number;
   thlVersion?: ThlVersion;
   sourceIdOf?: (host: string) => string;
+  /** Parallel apply channels on the replicas (rows in trep_commit_seqno); default 1. */
+  channels?: number;
 }
 
 interface HostParts extends TsimHost {
@@ -199,7 +205,7 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
           sourceId: runtime.sourceId,
           thl: thlLog,
           dbPort: port,
-          channels: 1,
+          channels: name === names[0] ? 1 : (options.channels ?? 1),
           master: () => replicatorOf(primaryName),
         },
         name === primaryName ? 'master' : 'slave',
@@ -218,6 +224,7 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         mariadbPort: port,
         binDir,
         home,
+        sourceId: runtime.sourceId,
         dir,
         db,
         runtime,
@@ -422,6 +429,12 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
       failover: async (to) => {
         const old = part(primaryName);
         const next = part(to);
+        // Like a real failover, the new master first applies what it already received.
+        const target = next.runtime.thl.maxSeqno();
+        for (let i = 0; i < 500 && next.runtime.replicator.state === 'ONLINE'; i++) {
+          if (next.runtime.replicator.appliedSeqno() >= target) break;
+          await sleep(20);
+        }
         await old.runtime.replicator.offline();
         old.runtime.replicator.role = 'slave';
         manager?.setState(old.name, { kind: 'SHUNNED', reason: `FAILED-OVER-TO-${to}` });
@@ -456,6 +469,12 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         if (manager?.state(host).kind !== 'SHUNNED') await r.online();
       },
       stopDb: async (host) => {
+        if (host === primaryName) {
+          // The write path's connection dies with the server: the next write or extraction reconnects.
+          const dead = primaryConn;
+          primaryConn = undefined;
+          dead?.destroy();
+        }
         const r = await dbCommand(part(host).db, 'stop');
         if (r.code !== 0) throw new Error(`tsim: tsim-db stop on ${host}: ${r.stderr}`);
       },
@@ -467,6 +486,9 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         const flag = part(host).db.brokenFlag;
         if (broken) writeFileSync(flag, 'broken\n');
         else rmSync(flag, { force: true });
+      },
+      slowApply: async (host, delayMs) => {
+        part(host).runtime.replicator.applyDelayMs = delayMs;
       },
       appendThlEvent: async (host, event, appendOptions) => {
         part(host).runtime.thl.append(event, appendOptions);

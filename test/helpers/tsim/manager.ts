@@ -85,6 +85,15 @@ export class Manager {
     const s = this.state(h.name);
     if (!alive && (s.kind === 'ONLINE' || s.kind === 'OFFLINE'))
       this.setState(h.name, { kind: 'FAILED', reason: `DATASERVER '${h.name}@${this.ctx.service}' STOPPED` });
+    // AUTOMATIC policy brings an OFFLINE datasource back ONLINE (after 1 s: sim-defined delay).
+    const entry = this.ds.get(h.name);
+    if (
+      alive &&
+      this.policy === 'AUTOMATIC' &&
+      entry?.state.kind === 'OFFLINE' &&
+      Date.now() - entry.since > 1000
+    )
+      this.setState(h.name, { kind: 'ONLINE' });
     return alive;
   }
 

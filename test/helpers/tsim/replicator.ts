@@ -60,6 +60,8 @@ export class Replicator {
   appliedLast: { seqno: number; eventId: string; latency: number } | undefined;
   /** Fault: the next handshake of this slave is refused with this epoch as the server's. */
   forceServerEpoch: number | undefined;
+  /** Fault: each event waits this long before it is applied (slow replica). */
+  applyDelayMs = 0;
   private loop: Promise<void> | undefined;
   private stopRequested = false;
   private skipSeqnos = new Set<number>();
@@ -74,6 +76,10 @@ export class Replicator {
 
   get sourceId(): string {
     return this.ctx.sourceId;
+  }
+
+  get channels(): number {
+    return this.ctx.channels;
   }
 
   get thl(): ThlLog {
@@ -250,6 +256,24 @@ export class Replicator {
         });
         return;
       }
+      if (rows.length === 1 && this.ctx.channels > 1) {
+        // SqlCommitSeqno.initialize: one row (e.g. after `dsctl set`) is copied to every channel.
+        const [only] = rows;
+        for (let task = 1; task < this.ctx.channels; task++)
+          await writeTrepRow(conn, this.ctx.service, {
+            taskId: task,
+            seqno: only?.seqno ?? -1,
+            fragno: only?.fragno ?? 0,
+            lastFrag: only?.last_frag === '1',
+            sourceId: only?.source_id ?? '',
+            epoch: only?.epoch_number ?? -1,
+            eventId: only?.eventid ?? '',
+          });
+        rows = (await readTrepRows(conn, this.ctx.service)) ?? rows;
+      }
+      // Each channel applies the events of its shard (seqno modulo channels here, sim-defined)
+      // past its own row; the restart point is the lowest row.
+      const channelSeqno = new Map(rows.map((r) => [r.task_id, r.seqno ?? -1]));
       const restart = rows.reduce<(typeof rows)[number] | undefined>(
         (lo, r) => (lo === undefined || (r.seqno ?? -1) < (lo.seqno ?? -1) ? r : lo),
         undefined,
@@ -305,8 +329,23 @@ export class Replicator {
         for (const event of this.ctx.thl.events()) {
           if (this.stopRequested) break;
           if (event.seqno <= appliedSeqno) continue;
-          const ok = await this.apply(conn, event);
-          if (!ok) return;
+          const task = event.seqno % this.ctx.channels;
+          if (appliedSeqno >= 0 && event.seqno > appliedSeqno + 1) {
+            // sim-defined: the local log does not hold the next event to apply.
+            this.fail({
+              error: 'Stage task failed: q-to-dbms',
+              code: 'NONE',
+              eventId: 'NONE',
+              seqno: -1,
+              exception: `Unable to find sequence number ${appliedSeqno + 1} in the local log (next stored seqno=${event.seqno})`,
+            });
+            return;
+          }
+          if (event.seqno > (channelSeqno.get(task) ?? -1)) {
+            const ok = await this.apply(conn, event, task);
+            if (!ok) return;
+            channelSeqno.set(task, event.seqno);
+          }
           appliedSeqno = event.seqno;
         }
         await this.idle(100);
@@ -316,7 +355,8 @@ export class Replicator {
     }
   }
 
-  private async apply(conn: Connection, event: ThlEvent): Promise<boolean> {
+  private async apply(conn: Connection, event: ThlEvent, task: number): Promise<boolean> {
+    if (this.applyDelayMs > 0) await sleep(this.applyDelayMs);
     const latency = Math.max(0, (Date.now() - Date.parse(`${event.time.replace(' ', 'T')}Z`)) / 1000);
     try {
       await conn.query('BEGIN');
@@ -325,6 +365,7 @@ export class Replicator {
         for (const sql of event.sql) await conn.query(sql);
       }
       await writeTrepRow(conn, this.ctx.service, {
+        taskId: task,
         seqno: event.seqno,
         fragno: event.fragno,
         lastFrag: event.lastFrag,
@@ -375,5 +416,3 @@ export class Replicator {
     return this.appliedLast?.seqno ?? -1;
   }
 }
-
-export { sleep };

@@ -2,7 +2,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 
 /**
  * `tungsten_<svc>.trep_commit_seqno`, columns as in the OSS builder's tungsten_schema.sql. One row
- * per apply channel (task_id); tsim runs one channel.
+ * per apply channel (task_id).
  */
 export function trepSchema(service: string): string {
   return `tungsten_${service}`;
@@ -71,6 +71,8 @@ export async function ensureTrepTable(conn: Connection, service: string): Promis
 }
 
 export interface TrepPosition {
+  /** the channel; 0 unless the service runs parallel apply */
+  taskId?: number;
   seqno: number;
   fragno: number;
   lastFrag: boolean;
@@ -81,14 +83,15 @@ export interface TrepPosition {
   extractTime?: Date;
 }
 
-/** REPLACE the channel-0 row; the caller decides about transactions and binlogging. */
+/** REPLACE one channel's row (default 0); the caller decides about transactions and binlogging. */
 export async function writeTrepRow(conn: Connection, service: string, pos: TrepPosition): Promise<void> {
   await conn.query(
     `REPLACE INTO \`${trepSchema(service)}\`.trep_commit_seqno
        (task_id, seqno, fragno, last_frag, source_id, epoch_number, eventid, applied_latency,
         update_timestamp, shard_id, extract_timestamp)
-     VALUES (0, ?, ?, ?, ?, ?, ?, ?, NOW(), ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NOW(), ?, ?)`,
     [
+      pos.taskId ?? 0,
       pos.seqno,
       pos.fragno,
       pos.lastFrag ? '1' : '0',

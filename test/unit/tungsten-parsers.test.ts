@@ -196,3 +196,27 @@ describe('trep rows', () => {
     });
   });
 });
+
+describe("the simulator's golden fixtures (test/fixtures/tungsten/README.md) read the same", () => {
+  it('doc and OSS 5 headers give one header; the doc dsctl line; the sim cctrl box and trepctl status', () => {
+    const doc = parseThlList(golden('doc-thl-list-event-headers.txt'));
+    const oss5 = parseThlList(golden('oss5-thl-list-headers.txt'));
+    for (const h of [doc, oss5])
+      expect(h).toMatchObject({
+        kind: 'exact',
+        headers: [{ seqno: 7748, epoch: 0, sourceId: 'db1-east.continuent.com' }],
+      });
+    expect(parseDsctlSet(golden('doc-dsctl-set.txt'))).toMatchObject({ seqno: 7748, epoch: 0 });
+    const ls = parseCctrlLs(golden('sim-cctrl-ls.txt'))!;
+    expect(ls.datasources.map((d) => [d.name, d.role, d.progress])).toEqual([
+      ['host1', 'primary', 7748],
+      ['host2', 'replica', 7748],
+      ['host3', 'replica', null], // progress=-1: unknown
+    ]);
+    expect(parseTrepctlStatus(golden('sim-trepctl-status.txt'))).toMatchObject({
+      state: 'ONLINE',
+      appliedLastSeqno: 7748,
+      latestEpochNumber: null, // -1 in the sim's output: unknown, never 0
+    });
+  });
+});

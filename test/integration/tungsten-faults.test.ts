@@ -234,3 +234,22 @@ it('manager unreachable: the cluster view is unknown and no plan is made', async
     /the manager cannot be asked \(cctrl ls: .*Unable to connect to the manager.*\[cluster-unknown\]/,
   );
 });
+
+it('5.x tools (no thl list -event, no dsctl set -reset): the version check refuses the plan', async () => {
+  const c = (h.cluster = await startTungstenCluster({ replicas: 1, thlVersion: '5' }));
+  await c.write('CREATE DATABASE app');
+  const backup = await c.backup('host2');
+  const topology = tungstenTopology(c, {
+    backups: { host2: { kind: 'dump', path: backup.file, from: 'replica' } },
+  });
+  const engine = (h.rt = await pgEngine(topology, prefix));
+  const started = startRun(engine.deps, {
+    topology: topology.name,
+    runbook: 'tungsten-external-restore',
+    target: 'host2',
+    requester: alice,
+  });
+  await expect(started).rejects.toThrow(
+    /thl on host1 has no "list -event".*\[cli-too-old\]; dsctl on host2 does not take "set -reset".*\[cli-too-old\]/,
+  );
+});

@@ -69,6 +69,7 @@ it('status --json of a tungsten cluster: facts per node and a proposal with verd
     );
   expect(a.nodes[1]).toMatchObject({
     abilities: { thlListEvent: true, dsctlReset: true },
+    backup: { from: 'replica', position: expect.stringMatching(/^mysql-bin\.\d+:\d+$/), error: null },
     trep: [
       { seqno: 6, epoch: 0, sourceId: 'host1', eventId: expect.stringMatching(/^mysql-bin\.\d+:\d{16};-1$/) },
     ],
@@ -76,7 +77,7 @@ it('status --json of a tungsten cluster: facts per node and a proposal with verd
   expect(a.proposal).toMatchObject({ primary: 'host1', refusals: [], restorable: ['host2', 'host3'] });
   expect(a.proposal.verdicts.host1).toMatch(/^primary: replicator ONLINE, THL seqno 0\.\.6/);
   expect(a.proposal.verdicts.host2).toMatch(
-    /^replica: ONLINE, replicator ONLINE, applied seqno 6 \(0 behind the primary\)/,
+    /^replica: ONLINE, replicator ONLINE, applied seqno 6 \(0 behind the primary\), latency [\d.]+s, backup \(replica\) at mysql-bin\.\d+:\d+$/,
   );
 
   // The manager stops answering and host3's replicator dies: both unknown, never "ok".

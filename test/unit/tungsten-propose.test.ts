@@ -75,6 +75,7 @@ function node(
     trep: [{ seqno: 110, epoch: 7, sourceId: 'host1', eventId: 'mysql-bin.000001:0000000000001000;-1' }],
     trepError: null,
     abilities: { thlListEvent: true, dsctlReset: true },
+    backup: null,
     sourceId: name,
     ...extra,
   };

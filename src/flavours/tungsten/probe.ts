@@ -6,6 +6,9 @@ import { TungstenNodeSettings, TungstenTopologySettings, tungstenSchema } from '
 import { parseCctrlLs, type CctrlLs } from './parse/cctrl-ls';
 import { parseCliHelp } from './parse/dsctl';
 import { parseThlInfo } from './parse/thl';
+import { parseBackupPosition } from './parse/backup-position';
+import { formatPosition } from './parse/event-id';
+import { READ_BACKUP_POSITION } from './runbooks/scripts';
 import { parseTrepctlStatus } from './parse/trepctl';
 import type { TrepRow } from './parse/trep';
 import { proposeRestore, tungstenFindings } from './propose';
@@ -83,13 +86,18 @@ async function probeNode(
   timeoutMs: number,
 ): Promise<TungstenNodeStatus> {
   const bin = binDirOf(node);
-  const [status, thl, thlHelp, dsctlHelp, trep] = await Promise.all([
+  const backup = backupOf(node);
+  const [status, thl, thlHelp, dsctlHelp, trep, backupRead] = await Promise.all([
     run(node, fleet, [`${bin}/trepctl`, '-service', service, 'status'], timeoutMs),
     run(node, fleet, [`${bin}/thl`, '-service', service, 'info'], timeoutMs),
     run(node, fleet, [`${bin}/thl`, 'help'], timeoutMs),
     run(node, fleet, [`${bin}/dsctl`, 'help'], timeoutMs),
     readTrep(node, fleet, tungstenSchema(service), timeoutMs),
+    backup
+      ? run(node, fleet, ['sh', '-c', READ_BACKUP_POSITION, 'position', backup.kind, backup.path], timeoutMs)
+      : Promise.resolve(null),
   ]);
+  const position = backupRead?.ok ? parseBackupPosition(backupRead.stdout) : null;
   const replicator = status.ok ? parseTrepctlStatus(status.stdout) : null;
   const hostAnswered = [status, thl, thlHelp, dsctlHelp].some((r) => r.ok || r.answered);
   return {
@@ -109,6 +117,18 @@ async function probeNode(
     trepError: trep.error,
     abilities: parseCliHelp(thlHelp.ok ? thlHelp.stdout : null, dsctlHelp.ok ? dsctlHelp.stdout : null),
     sourceId: sourceIdOf(node),
+    backup: backup
+      ? {
+          path: backup.path,
+          from: backup.from,
+          position: position ? formatPosition(position) : null,
+          error: position
+            ? null
+            : backupRead && !backupRead.ok
+              ? backupRead.error
+              : 'no binlog position in the backup',
+        }
+      : null,
   };
 }
 

@@ -96,6 +96,10 @@ function replicaVerdict(n: TungstenNodeStatus, primary: TungstenNodeStatus | nul
   if (r?.appliedLatency !== null && r?.appliedLatency !== undefined)
     parts.push(`latency ${r.appliedLatency}s`);
   if (r?.pendingError) parts.push(`pending error: ${r.pendingExceptionMessage ?? r.pendingError}`);
+  if (n.backup)
+    parts.push(
+      `backup (${n.backup.from}) ${n.backup.position ? `at ${n.backup.position}` : `position unknown: ${n.backup.error}`}`,
+    );
   return parts.join(', ');
 }
 

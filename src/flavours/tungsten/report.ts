@@ -21,6 +21,8 @@ export interface TungstenNodeStatus extends NodeStatus {
   trep: TrepRow[] | null;
   trepError: string | null;
   abilities: CliAbilities;
+  /** The configured backup's binlog position (dump header / xtrabackup_binlog_info); null: none configured or unreadable. */
+  backup: { path: string; from: 'primary' | 'replica'; position: string | null; error: string | null } | null;
   /** This node's own source id (topology). */
   sourceId: string;
 }

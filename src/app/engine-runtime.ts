@@ -4,6 +4,7 @@ import { secretsOf } from '../config/env';
 import { DbRegistry } from '../db/connect';
 import { commandActionExecutors } from '../engine/command-actions';
 import { hostActionExecutors } from '../engine/host-actions';
+import { ruleActionExecutors } from '../engine/rule-actions';
 import { HostExecutors } from '../hosts/executors';
 import { AuditLog } from '../engine/audit';
 import { livenessFor, type EngineDeps } from '../engine/deps';
@@ -82,6 +83,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
         ...sqlExecutors(),
         ...hostActionExecutors({ hosts, env: options.env ?? {} }),
         ...commandActionExecutors({ hosts, secrets }),
+        ...ruleActionExecutors(),
       },
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),

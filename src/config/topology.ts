@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Argv } from './argv';
 import { PostgresNodeSettings, PostgresTopologySettings } from '../flavours/postgres-streaming/config';
+import { TungstenNodeSettings, TungstenTopologySettings } from '../flavours/tungsten/config';
 
 /** Names end up in Slack, job ids, database names and log lines: keep them boring. */
 export const SafeName = z
@@ -85,6 +86,7 @@ export const NodeConfig = z
     /** <CoreMediaHome>: the Rijndael key lives in etc/keys/<database>.<user>.rijndael below it. */
     coremediaHome: z.string().startsWith('/', 'must be an absolute path').optional(),
     postgres: PostgresNodeSettings.optional(),
+    tungsten: TungstenNodeSettings.optional(),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
@@ -173,6 +175,7 @@ export const Topology = z
     master: SafeName.optional(),
     nodes: z.array(NodeConfig).min(1),
     postgres: PostgresTopologySettings.optional(),
+    tungsten: TungstenTopologySettings.optional(),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
     // Every topology is watched unless it says `monitor: { enabled: false }` (or has no channel).

@@ -6,6 +6,7 @@ import { finishRun, type Fence } from './finish';
 import { haltOnUnknown, haltRun } from './halt';
 import { requestApproval, voidForDrift } from './request-approval';
 import { runStep, type StepOutcome } from './run-step';
+import { skipUnmet } from './conditions';
 import { TERMINAL_RUN_STATES, type RunRecord } from './types';
 
 /** Another worker is moving the run right now: the job is tried again a little later. */
@@ -64,6 +65,12 @@ async function advanceHeld(deps: EngineDeps, run: RunRecord, fence: Fence): Prom
   const next = plan.steps.find((p) => state(p) !== 'done' && state(p) !== 'skipped');
   if (!next) return finishRun(deps, run, fence, 'done', null);
   const stage = plan.steps.filter((p) => p.stage === next.stage);
+  // Conditions decided by earlier captures: skipped steps are never offered for approval.
+  if (stage.some((p) => p.when)) {
+    const decided = await skipUnmet(deps, run, stage, records, fence);
+    if ('undecidable' in decided) return finishRun(deps, run, fence, 'failed', decided.undecidable);
+    if (decided.skipped.length > 0) return deps.queue.advance(runId, next.stage, 'skipped');
+  }
 
   const gate = stage.find((p) => p.gate)?.gate ?? null;
   if (gate) {

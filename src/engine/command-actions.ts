@@ -15,6 +15,7 @@ import type {
   StepResult,
 } from '../runbook/types';
 import type { ExecContext, ExecutorRegistry } from './executors';
+import { CaptureArgError, fillCaptureRefs } from '../runbook/capture-args';
 
 export interface CommandActionOptions {
   hosts: Pick<HostExecutors, 'get'>;
@@ -31,7 +32,9 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
   return {
     command: async (step, ctx) => {
       if (step.action.kind !== 'command') throw new Error(`not a command step: ${step.id}`);
-      return runCommand(hostOf(ctx.topology, step.node, step.action), step.action, step.check);
+      const spec = withCaptures(step.action, ctx);
+      if ('error' in spec) return { ...emptyResult(), error: spec.error };
+      return runCommand(hostOf(ctx.topology, step.node, spec), spec, step.check);
     },
     'wait-until': async (step, ctx) => {
       if (step.action.kind !== 'wait-until') throw new Error(`not a wait-until step: ${step.id}`);
@@ -71,6 +74,17 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
   };
 }
 
+/** Argv with its run-time captures filled in (capture-args.ts); a missing or malformed value: nothing runs. */
+function withCaptures<S extends CommandSpec>(spec: S, ctx: ExecContext): S | { error: string } {
+  try {
+    const argv = spec.argv.map((a) => fillCaptureRefs(a, ctx.captured, spec.captureFormats ?? {}));
+    return { ...spec, argv };
+  } catch (err) {
+    if (err instanceof CaptureArgError) return { error: `not run: ${err.message}` };
+    throw err;
+  }
+}
+
 function nodeConfig(topology: Topology, name: string): NodeConfig {
   const node = topology.nodes.find((n) => n.name === name);
   if (!node) throw new Error(`node ${name} is not in topology ${topology.name}`);
@@ -103,9 +117,12 @@ async function probeOnce(
       return { state: 'unknown', detail: err.message, result: { ...emptyResult(), error: err.message } };
     }
   }
+  const spec = withCaptures(probe, ctx);
+  if ('error' in spec)
+    return { state: 'pending', detail: spec.error, result: { ...emptyResult(), error: spec.error } };
   let result: StepResult;
   try {
-    result = await runCommand(hostOf(ctx.topology, node, probe), probe, until);
+    result = await runCommand(hostOf(ctx.topology, node, spec), spec, until);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { state: 'unknown', detail: message, result: { ...emptyResult(), error: message } };

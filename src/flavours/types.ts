@@ -78,6 +78,13 @@ export interface MonitorEvaluation {
   indeterminate: string[];
 }
 
+/** What a flavour rule step decided: values later steps use, or a refusal that stops the run. */
+export type RuleOutcome =
+  { ok: true; values: Record<string, string>; note: string } | { ok: false; code: string; message: string };
+
+/** A pure decision over captured values (a `rule` step, see runbook/types.ts RuleAction). */
+export type FlavourRule = (args: Readonly<Record<string, string>>) => RuleOutcome;
+
 /**
  * One replicated system, whole: everything the flavour-blind engine, Slack, shell, CLI and
  * monitor need to know about it. Registered in `registry.ts`; one folder per flavour.
@@ -120,4 +127,6 @@ export interface Flavour<R extends StatusReport = StatusReport> {
   };
   /** `recover status --json`. */
   toJson(report: R): unknown;
+  /** Decisions `rule` steps of its runbooks call by name at run time. */
+  readonly rules?: Readonly<Record<string, FlavourRule>>;
 }

@@ -12,6 +12,10 @@ export const ConditionKind = z.enum([
   'archiver-failing',
   'lag',
   'no-warm-spare',
+  // tungsten
+  'replicator-error',
+  'replicator-suspect',
+  'cluster-unknown',
 ]);
 export type ConditionKind = z.infer<typeof ConditionKind>;
 

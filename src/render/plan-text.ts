@@ -77,6 +77,8 @@ function stepLines(step: PlanStep): string[] {
   const gate = step.gate ? `, gate ${step.gate}` : '';
   const lines = [`  ${step.id}  on ${step.node} (${step.engine})  ${risk}${gate}`, `    ${step.title}`];
   lines.push(...actionLines(step.action).map((l) => `    ${l}`));
+  if (step.when)
+    lines.push(`    only when ${step.when.planStep} captured ${step.when.capture}=${step.when.equals}`);
   if (step.check) lines.push(`    check: ${describeCheck(step.check)}`);
   if (step.captures.length > 0)
     lines.push(
@@ -113,6 +115,13 @@ export function actionLines(action: ResolvedAction): string[] {
       return [
         `wait until ${describeCheck(action.until)}, checking every ${action.intervalMs} ms for up to ${action.timeoutMs} ms:`,
         ...probeLines(action.probe),
+      ];
+    case 'rule':
+      return [
+        `decide by the flavour's rule ${action.rule} (values marked \${capture:…} are read at run time):`,
+        ...Object.entries(action.args).map(
+          ([k, v]) => `  ${k} = ${v.length > 120 ? `${v.slice(0, 117)}...` : v}`,
+        ),
       ];
     case 'checklist':
       return [

@@ -5,6 +5,8 @@ import type { Flavour, NodeSetContext } from '../flavours/types';
 import { PlanError, planFail } from './plan-error';
 import { ident } from '../db/dialect';
 import { toPostgresPlaceholders } from '../db/placeholders';
+import { pinCaptureRefs, type CaptureRef } from './capture-args';
+import { captureRefProblems, declaresCapture } from './capture-validation';
 import type { StatusReport } from '../status/inspect';
 import type {
   ActionTemplate,
@@ -92,12 +94,13 @@ export function validateRunbook(runbook: Runbook, nodeSets?: readonly string[]):
         if (!('capture' in p)) continue;
         const source = seen.get(p.step);
         if (!source) problems.push(`${at}: takes ${p.capture} from ${p.step}, which is not an earlier step`);
-        else if (!source.captures?.some((c) => c.name === p.capture))
+        else if (!declaresCapture(source, p.capture))
           problems.push(`${at}: step ${p.step} captures no ${p.capture}`);
       }
       if (t.check?.kind === 'exit-code' || (a.kind === 'wait' && a.until.kind === 'exit-code'))
         problems.push(`${at}: an exit-code check does not apply to SQL`);
     }
+    problems.push(...captureRefProblems(t, seen).map((p) => `${at}: ${p}`));
     seen.set(t.id, t);
   }
   return problems;
@@ -181,6 +184,15 @@ export function resolvePlan(
         check: t.check ?? null,
         stage,
         gate: t.risk === 'destructive' ? (t.gate ?? t.id) : null,
+        ...(t.when
+          ? {
+              when: {
+                planStep: pinStep({ step: t.when.step, name: t.when.capture }, t, node, ctx),
+                capture: t.when.capture,
+                equals: t.when.equals,
+              },
+            }
+          : {}),
       });
     }
   }
@@ -253,6 +265,12 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
       return { ...a };
     case 'command':
       return { ...a, ...fillCommand(a, t, node, ctx) };
+    case 'rule':
+      return {
+        kind: 'rule',
+        rule: a.rule,
+        args: Object.fromEntries(Object.entries(a.args).map(([k, v]) => [k, fillText(v, t, node, ctx)])),
+      };
     case 'wait-until':
       return {
         ...a,
@@ -304,7 +322,19 @@ function fillCommand(
             `step ${t.id} on ${node}: no value for \${${name}} (known: ${Object.keys(values).join(', ') || 'none'})`,
           ),
     );
-  return { argv: c.argv.map(fill), ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+  const argv = c.argv.map((text) => pinCaptureRefs(fill(text), (ref) => pinStep(ref, t, node, ctx)));
+  return { argv, ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+}
+
+/** The concrete plan step a run-time reference reads: the same node's, else the one node it ran on. */
+function pinStep(ref: CaptureRef, t: StepTemplate, node: string, ctx: Context): string {
+  const ran = ctx.expanded.get(ref.step) ?? [];
+  if (ran.includes(node)) return `${ref.step}--${node}`;
+  if (ran.length === 1) return `${ref.step}--${ran[0]}`;
+  return fail(
+    ran.length === 0 ? 'missing-capture' : 'ambiguous-capture',
+    `step ${t.id} on ${node} needs ${ref.name} from step ${ref.step}, which runs on ${ran.length === 0 ? 'no node' : ran.join(', ')} in this plan`,
+  );
 }
 
 /** A step title with `${name}` values (e.g. the bytes at risk an approval accepts). */

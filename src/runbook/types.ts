@@ -51,6 +51,7 @@ export type ActionTemplate =
       /** What a timeout means, said first in the failure (e.g. "zero loss could not be proven"); may hold `${name}`. */
       timeoutMessage?: string;
     }
+  | RuleAction
   | {
       kind: 'checklist';
       /** One item per node of this set (e.g. every standby), each probed the same way. */
@@ -78,6 +79,31 @@ export interface CommandSpec {
   okExitCodes?: number[];
   /** Values taken from stdout: the first group of a regex, or a dotted path into JSON output. */
   outputs?: OutputCapture[];
+  /**
+   * Argv elements may hold `${capture:STEP.NAME}`: a value an earlier step captured, filled in at
+   * run time (see capture-args.ts). Each such NAME must have a regex here that the whole value
+   * must match, or the command does not run.
+   */
+  captureFormats?: Record<string, string>;
+}
+
+/**
+ * A flavour's pure rule run as a step (Flavour.rules): it reads values captured by earlier steps
+ * and decides (e.g. Tungsten: reset or not, and the dsctl values); its outputs are captures of
+ * its own. A refusal fails the step, so nothing after it runs. Each arg is a string with
+ * `${name}` (plan time, from the flavour's argValues) and `${capture:STEP.NAME}` (run time).
+ */
+export interface RuleAction {
+  kind: 'rule';
+  rule: string;
+  args: Record<string, string>;
+}
+
+/** Run a step only when an earlier step captured this value; otherwise it is skipped (and said so). */
+export interface StepCondition {
+  step: string;
+  capture: string;
+  equals: string;
 }
 
 export type OutputCapture = { name: string; pattern: string } | { name: string; json: string };
@@ -121,6 +147,7 @@ export type ResolvedAction =
       timeoutMs: number;
       timeoutMessage?: string;
     }
+  | RuleAction
   | { kind: 'checklist'; items: ChecklistItem[]; until: Check; intervalMs: number; timeoutMs: number };
 
 export type Check =
@@ -150,6 +177,8 @@ export interface StepTemplate {
   independent?: boolean;
   /** Consecutive destructive steps with the same gate are approved together with one click. */
   gate?: string;
+  /** Decided at run time from an earlier step's capture (e.g. reset only when the rule said so). */
+  when?: StepCondition;
 }
 
 export interface Runbook {
@@ -181,6 +210,8 @@ export interface PlanStep {
   stage: number;
   /** Approval gate id for destructive steps (every step of a gate is approved with one click); null otherwise. */
   gate: string | null;
+  /** Run only when this capture of that concrete plan step equals the value; else skipped. */
+  when?: { planStep: string; capture: string; equals: string };
 }
 
 /** The facts from the probe the plan was resolved against. */

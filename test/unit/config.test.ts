@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/errors';
 import { loadConfig } from '../../src/config/load';
+import { FlavourName } from '../../src/config/topology';
+import { FLAVOURS, isSupportedFlavour } from '../../src/flavours/registry';
 
 const dir = mkdtempSync(join(tmpdir(), 'recover-config-'));
 let counter = 0;
@@ -166,9 +168,24 @@ describe('each topology against its flavour', () => {
   });
 
   it('a flavour Recover cannot run yet is refused at load, naming the ones it can', () => {
-    const path = file(topology(node('mls'), 'name: t\n    flavour: tungsten\n    master: mls'));
+    // Flavours arrive one by one: test with whichever schema name is not registered yet, if any.
+    const unsupported = FlavourName.options.find((f) => !isSupportedFlavour(f));
+    if (unsupported === undefined) {
+      expect(Object.keys(FLAVOURS).sort()).toEqual([...FlavourName.options].sort());
+      return;
+    }
+    const path = file(topology(node('mls'), `name: t\n    flavour: ${unsupported}\n    master: mls`));
     expect(problemsOf(path)).toEqual([
-      `${path}:3: topologies[0].flavour: flavour "tungsten" is not supported yet (supported: coremedia, postgres-streaming)`,
+      `${path}:3: topologies[0].flavour: flavour "${unsupported}" is not supported yet (supported: ${Object.keys(FLAVOURS).sort().join(', ')})`,
+    ]);
+  });
+
+  it('a tungsten topology needs its service, SSH and MariaDB SQL on every node', () => {
+    const path = file(topology(node('db1'), 'name: t\n    flavour: tungsten'));
+    expect(problemsOf(path)).toEqual([
+      `${path}:2: topologies[0].tungsten: missing: the replication service (tungsten: { service: alpha })`,
+      `${path}:6: topologies[0].nodes[0].host: missing: the Tungsten CLIs are run on every node over SSH`,
+      `${path}:7: topologies[0].nodes[0].db.engine: must be mysql (MariaDB/MySQL) in a tungsten topology`,
     ]);
   });
 });

@@ -195,8 +195,21 @@ export function resultSummary(step: PlanStep, r: StepResult): string {
   if (r.affectedRows !== null) parts.push(`${r.affectedRows} rows affected`);
   if (r.rowCount > 0) parts.push(`${r.rowCount} rows`);
   if (r.exitCode !== null) parts.push(`exit ${r.exitCode}`);
-  const captured = Object.entries(r.captured).map(([k, v]) => `${k}=${v}`);
+  const captured = Object.entries(r.captured).map(([k, v]) => `${k}=${oneLine(v)}`);
   if (captured.length > 0) parts.push(`captured ${captured.join(' ')}`);
   parts.push(`${Math.round(r.durationMs)} ms`);
   return `${step.id}: ${parts.join(', ')}`;
+}
+
+const SUMMARY_VALUE_CHARS = 120;
+
+/**
+ * A summary is one line: a captured block (a THL header, `thl info`) shows its first line and how
+ * many more there are; the whole value stays in the step's result and output tail.
+ */
+export function oneLine(value: string): string {
+  const lines = value.split('\n').filter((l) => l.trim() !== '');
+  const first = (lines[0] ?? '').replace(/\t/g, ' ');
+  const cut = first.length > SUMMARY_VALUE_CHARS ? `${first.slice(0, SUMMARY_VALUE_CHARS)}…` : first;
+  return lines.length > 1 ? `${cut} (+${lines.length - 1} lines)` : cut;
 }

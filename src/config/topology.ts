@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Argv } from './argv';
+import { MultisiteNodeSettings, MultisiteTopologySettings } from '../flavours/multisite/config';
 import { PostgresNodeSettings, PostgresTopologySettings } from '../flavours/postgres-streaming/config';
 
 /** Names end up in Slack, job ids, database names and log lines: keep them boring. */
@@ -85,6 +86,7 @@ export const NodeConfig = z
     /** <CoreMediaHome>: the Rijndael key lives in etc/keys/<database>.<user>.rijndael below it. */
     coremediaHome: z.string().startsWith('/', 'must be an absolute path').optional(),
     postgres: PostgresNodeSettings.optional(),
+    multisite: MultisiteNodeSettings.optional(),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
@@ -173,6 +175,7 @@ export const Topology = z
     master: SafeName.optional(),
     nodes: z.array(NodeConfig).min(1),
     postgres: PostgresTopologySettings.optional(),
+    multisite: MultisiteTopologySettings.optional(),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
     // Every topology is watched unless it says `monitor: { enabled: false }` (or has no channel).

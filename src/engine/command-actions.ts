@@ -14,6 +14,7 @@ import type {
   ResolvedProbe,
   StepResult,
 } from '../runbook/types';
+import { stageOf } from './checklist-stage';
 import type { ExecContext, ExecutorRegistry } from './executors';
 
 export interface CommandActionOptions {
@@ -50,20 +51,27 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
       const { items, until } = step.action;
       const started = performance.now();
       const seen = await Promise.all(items.map((i) => probeOnce(i.probe, i.node, until, step, ctx, hostOf)));
-      const checklist: ChecklistItemResult[] = items.map((i, n) => ({
-        id: i.id,
-        title: i.title,
-        node: i.node,
-        state: seen[n]!.state,
-        detail: seen[n]!.detail,
-      }));
+      const checklist: ChecklistItemResult[] = items.map((i, n) => {
+        const said = seen[n]!.state === 'unknown' ? null : stageOf(seen[n]!.result.stdoutTail);
+        return {
+          id: i.id,
+          title: i.title,
+          node: i.node,
+          state: seen[n]!.state,
+          detail: said ? said.detail : seen[n]!.detail,
+          ...(said ? { stage: said.stage } : {}),
+        };
+      });
       const open = checklist.filter((c) => c.state !== 'done');
       return {
         ...emptyResult(),
         ok: open.length === 0,
         waiting: open.length > 0,
         checklist,
-        error: open.length === 0 ? null : open.map((c) => `${c.title}: ${c.state} (${c.detail})`).join('; '),
+        error:
+          open.length === 0
+            ? null
+            : open.map((c) => `${c.title}: ${c.stage ?? c.state} (${c.detail})`).join('; '),
         note: `${checklist.length - open.length} of ${checklist.length} done`,
         durationMs: performance.now() - started,
       };

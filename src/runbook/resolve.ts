@@ -304,7 +304,17 @@ function fillCommand(
             `step ${t.id} on ${node}: no value for \${${name}} (known: ${Object.keys(values).join(', ') || 'none'})`,
           ),
     );
-  return { argv: c.argv.map(fill), ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+  // An element that is exactly `${...name}` becomes several: the value is a JSON array of strings
+  // (a command line the flavour builds per node, e.g. a dialect's CLI with its options).
+  const spread = (element: string): string[] => {
+    const m = /^\$\{\.\.\.([a-zA-Z0-9_.-]+)\}$/.exec(element);
+    if (!m) return [fill(element)];
+    const parsed: unknown = Object.hasOwn(values, m[1]!) ? JSON.parse(values[m[1]!]!) : undefined;
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string'))
+      fail('bad-runbook', `step ${t.id} on ${node}: \${...${m[1]}} is not a list of arguments`);
+    return parsed as string[];
+  };
+  return { argv: c.argv.flatMap(spread), ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
 }
 
 /** A step title with `${name}` values (e.g. the bytes at risk an approval accepts). */

@@ -60,6 +60,8 @@ export type ActionTemplate =
       until: Check;
       intervalMs: number;
       timeoutMs: number;
+      /** Ordered stage names a command probe reports with a last `stage=<name> …` line (engine/checklist-stage.ts). */
+      stages?: string[];
     };
 
 /**
@@ -121,7 +123,14 @@ export type ResolvedAction =
       timeoutMs: number;
       timeoutMessage?: string;
     }
-  | { kind: 'checklist'; items: ChecklistItem[]; until: Check; intervalMs: number; timeoutMs: number };
+  | {
+      kind: 'checklist';
+      items: ChecklistItem[];
+      until: Check;
+      intervalMs: number;
+      timeoutMs: number;
+      stages?: string[];
+    };
 
 export type Check =
   | { kind: 'affected-rows'; equals: number }
@@ -237,4 +246,6 @@ export interface ChecklistItemResult {
   node: string;
   state: ChecklistItemState;
   detail: string;
+  /** Where the item stands, as its probe said (`stage=<name>`); absent when it says nothing. */
+  stage?: string;
 }

@@ -1,0 +1,179 @@
+import type { NodeConfig, Topology } from '../../config/topology';
+import type { CommandResult } from '../../hosts/types';
+import { bounded } from '../service-probe';
+import type { FleetAccess, Finding } from '../types';
+import { cliFor, nodeSettingsOf, replicaOf } from './cli';
+import { parseLsepoch } from './parse-lsepoch';
+import { parseLspacket } from './parse-lspacket';
+import { parseLsreplica } from './parse-lsreplica';
+import { proposeRestoration } from './propose';
+import type { BackupManifest, MultisiteNodeStatus, MultisiteReport } from './report';
+
+export interface InspectOptions {
+  /** Own-op counts remembered from earlier probes, to size the loss window. */
+  lastSeenOwnOps?: Record<string, number>;
+}
+
+type Ran = { ok: true; out: string } | { ok: false; error: string; reached: boolean };
+
+/** Parse `key=value` lines of a backup manifest; null without an `own_ops`. */
+export function parseManifest(text: string): BackupManifest | null {
+  const kv = Object.fromEntries(
+    text
+      .split('\n')
+      .map((l) => /^\s*([a-z_]+)\s*=\s*(.*?)\s*$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1]!, m[2]!]),
+  );
+  const own = kv.own_ops;
+  return own !== undefined && /^\d+$/.test(own)
+    ? { ownOps: Number(own), takenAt: kv.taken_at ?? null }
+    : null;
+}
+
+function emptyStatus(node: NodeConfig): MultisiteNodeStatus {
+  return {
+    name: node.name,
+    role: 'unknown',
+    engine: null,
+    reachable: false,
+    error: null,
+    latencyMs: null,
+    service: null,
+    replica: replicaOf(node),
+    matrix: null,
+    ownOps: null,
+    actualWarnings: null,
+    packets: null,
+    family: null,
+    locked: null,
+    restoring: null,
+    awaiting: null,
+    databaseError: null,
+    manifest: null,
+  };
+}
+
+const lastLine = (r: CommandResult) =>
+  (r.stderrTail.trim() || r.stdoutTail.trim()).split('\n').pop() ?? `exit ${r.exitCode}`;
+
+/** Every command of one host at once (lsreplica, lsepoch, lsepoch -actual, lspacket, manifest). */
+export async function probeReplica(
+  topology: Topology,
+  node: NodeConfig,
+  fleet: FleetAccess,
+  timeoutMs: number,
+): Promise<MultisiteNodeStatus> {
+  const status = emptyStatus(node);
+  const started = performance.now();
+  let cli;
+  let host;
+  try {
+    cli = cliFor(topology, node);
+    host = fleet.host(node);
+  } catch (err) {
+    return { ...status, error: (err as Error).message };
+  }
+  const run = (argv: string[]): Promise<Ran> =>
+    bounded<Ran>(
+      host
+        .run(argv, { timeoutMs })
+        .then((r) =>
+          r.exitCode === 0
+            ? { ok: true, out: r.stdoutTail }
+            : { ok: false, error: lastLine(r), reached: r.exitCode !== null },
+        ),
+      timeoutMs,
+      (timedOut, err) => ({
+        ok: false,
+        reached: false,
+        error: timedOut
+          ? `no answer within ${timeoutMs} ms`
+          : err instanceof Error
+            ? err.message
+            : String(err),
+      }),
+    );
+  const manifestPath = nodeSettingsOf(node).manifest;
+  const [lsreplica, lsepoch, actual, lspacket, manifest] = await Promise.all([
+    run(cli.lsreplica()),
+    run(cli.lsepoch(false)),
+    run(cli.lsepoch(true)),
+    run(cli.lspacket()),
+    manifestPath
+      ? run(['cat', manifestPath])
+      : Promise.resolve<Ran>({ ok: false, error: 'none', reached: true }),
+  ]);
+  const reached = [lsreplica, lsepoch, actual, lspacket].some((r) => r.ok || r.reached);
+  status.latencyMs = Math.round(performance.now() - started);
+  if (!reached) {
+    status.error = `unreachable: ${!lsepoch.ok ? lsepoch.error : 'no answer'}`;
+    return status;
+  }
+  status.reachable = true;
+  if (lspacket.ok) status.packets = parseLspacket(lspacket.out);
+  if (manifest.ok) status.manifest = parseManifest(manifest.out);
+  if (!lsepoch.ok) {
+    status.databaseError = lsepoch.error;
+    status.role = 'lost';
+    return status;
+  }
+  const { matrix } = parseLsepoch(lsepoch.out);
+  status.matrix = matrix;
+  status.ownOps = matrix[status.replica]?.[status.replica] ?? null;
+  // -actual reaches the siblings; a sibling down prints an error for it but warnings still count.
+  status.actualWarnings =
+    actual.ok || actual.reached ? parseLsepoch(actual.ok ? actual.out : actual.error).warnings : null;
+  if (lsreplica.ok) {
+    const entries = parseLsreplica(lsreplica.out);
+    status.family = entries.map((e) => e.name);
+    const own = entries.find((e) => e.name === status.replica);
+    status.restoring = own?.restoring ?? false;
+    status.locked = status.restoring;
+    status.awaiting = own?.awaiting ?? [];
+  } else status.error = `lsreplica: ${lsreplica.error}`;
+  status.role = status.restoring ? 'restoring' : 'replica';
+  return status;
+}
+
+/** Probe every replica host at once (each bounded by topology.probe.timeoutMs), then apply the rules. */
+export async function inspectMultisite(
+  topology: Topology,
+  fleet: FleetAccess,
+  options: InspectOptions & { target?: string | null } = {},
+): Promise<MultisiteReport> {
+  const started = performance.now();
+  const probedAt = new Date().toISOString();
+  const timeoutMs = topology.probe.timeoutMs;
+  const nodes = await Promise.all(topology.nodes.map((n) => probeReplica(topology, n, fleet, timeoutMs)));
+  const proposal = proposeRestoration({
+    replicas: nodes,
+    target: options.target ?? null,
+    ...(options.lastSeenOwnOps ? { lastSeenOwnOps: options.lastSeenOwnOps } : {}),
+  });
+  return {
+    topology: topology.name,
+    flavour: 'multisite',
+    probedAt,
+    durationMs: Math.round(performance.now() - started),
+    nodes,
+    warnings: findings(nodes),
+    unknown: nodes.filter((n) => n.role === 'unknown').map((n) => n.name),
+    proposal,
+  };
+}
+
+function findings(nodes: MultisiteNodeStatus[]): Finding[] {
+  const out: Finding[] = [];
+  for (const n of nodes) {
+    if (n.role === 'lost')
+      out.push({ code: 'database-lost', message: `${n.name}: database unreadable (${n.databaseError})` });
+    for (const w of n.actualWarnings ?? [])
+      if (w.kind === 'fewer-own')
+        out.push({
+          code: 'fewer-own-ops',
+          message: `${n.name}: lsepoch -actual says ${w.other} holds more of ${w.replica}'s own ops than ${w.replica} itself (restored from backup)`,
+        });
+  }
+  return out;
+}

@@ -1,0 +1,121 @@
+/**
+ * Static bash scripts for the restoration steps. Values arrive only as positional arguments
+ * (replica names, paths, and each CLI command line as a counted group of argv elements), so
+ * nothing from the topology or a user is ever parsed by a shell. A probe's last stdout line
+ * `stage=<name> <words>` is what the thread's checklist shows (engine/checklist-stage.ts).
+ */
+
+/** Reads counted argv groups: `take NAME` fills array NAME from "$@" (count first), shifting. */
+const TAKE = [
+  'take() { local -n _a=$1; local n=${ARGS[0]}; _a=("${ARGS[@]:1:n}"); ARGS=("${ARGS[@]:n+1}"); }',
+  'ARGS=("$@")',
+].join('\n');
+
+/** Own operations of replica `r` in its own row of lsepoch output (`Row "r"` … `=N (r)`). */
+const AWK_OWN = [
+  'own_of() { awk -v r="$1" \'',
+  '  /[Rr]ow[ \\t]+"?[A-Za-z]/ { s=$0; sub(/.*[Rr]ow[ \\t]+"?/, "", s); sub(/["( :].*$/, "", s); row=s; next }',
+  '  row==r && /=[ \\t]*[0-9]+[ \\t]*\\([^)]*\\)[ \\t]*$/ {',
+  '    o=$0; sub(/^.*\\([ \\t]*/, "", o); sub(/[ \\t]*\\).*$/, "", o);',
+  '    n=$0; sub(/[ \\t]*\\([^)]*\\)[ \\t]*$/, "", n); sub(/^.*=[ \\t]*/, "", n);',
+  "    if (o==r) print n }'; }",
+].join('\n');
+
+/** How many packets in lspacket output come from replica `$1`. */
+const AWK_FROM = [
+  'from_count() { awk -v r="$1" \'',
+  '  { line=$0; if (sub(/^[ \\t]*(From|Packet sent from replica):[ \\t]*/, "", line)) { sub(/[ \\t(].*$/, "", line); if (line==r) c++ } }',
+  "  END { print c+0 }'; }",
+].join('\n');
+
+/** Replicas listed after "restoration update(s) from" in R's block of lsreplica -long. */
+const AWK_AWAITING = [
+  'awaiting_of() { awk -v r="$1" \'',
+  '  /^[ \\t]*(replica[ \\t]+"|Replica:)/ { s=$0; sub(/^[ \\t]*(replica[ \\t]+"|Replica:[ \\t]*)/, "", s); sub(/[" \\t].*$/, "", s); cur=s; next }',
+  '  cur==r && /restoration updates? from/ { s=$0; sub(/.*restoration updates? from:?[ \\t]*/, "", s); gsub(/,/, " ", s); print s }',
+  '  cur==r && /(in restoration|restoring)/ { restoring=1 }',
+  '  END { if (!restoring) print "NOT-RESTORING" }\'; }',
+].join('\n');
+
+const lastLine = 'last() { printf "%s\\n" "$1" | sed "/^[[:space:]]*$/d" | tail -n 1; }';
+
+/**
+ * Step 2: prove the replica is unchanged since its restore (own ops = the backup manifest's),
+ * then restorereplica at once. Args: manifest replica {lsepoch} {restorereplica}.
+ */
+export const RESTOREREPLICA_SCRIPT = [
+  'set -u',
+  TAKE,
+  AWK_OWN,
+  'manifest=${ARGS[0]}; replica=${ARGS[1]}; ARGS=("${ARGS[@]:2}")',
+  'take lsepoch; take restore',
+  'backup=$(sed -n "s/^own_ops=\\([0-9][0-9]*\\)[[:space:]]*$/\\1/p" "$manifest" | tail -n 1)',
+  '[ -n "$backup" ] || { echo "refusing: no own_ops= in the backup manifest $manifest" >&2; exit 3; }',
+  'out=$("${lsepoch[@]}") || { echo "refusing: lsepoch failed: cannot prove $replica unchanged since its restore" >&2; exit 3; }',
+  'own=$(printf "%s\\n" "$out" | own_of "$replica" | tail -n 1)',
+  '[ -n "$own" ] || { echo "refusing: lsepoch shows no own row for $replica" >&2; exit 3; }',
+  'if [ "$own" -gt "$backup" ]; then',
+  '  echo "refusing: $replica changed after its restore (own ops $own > $backup in the backup): restorereplica now would reuse oplog ids its siblings already hold, which is irreparable. Restore it from the backup again." >&2',
+  '  exit 4',
+  'fi',
+  'echo "unchanged since the restore: own ops $own = $backup in the backup"',
+  'exec "${restore[@]}"',
+].join('\n');
+
+/** Step 3 probe: no packet from R waits in this host's bays. Args: R {lspacket}. */
+export const NO_PENDING_SCRIPT = [
+  'set -u',
+  TAKE,
+  AWK_FROM,
+  'R=${ARGS[0]}; ARGS=("${ARGS[@]:1}")',
+  'take lspacket',
+  'out=$("${lspacket[@]}" 2>&1) || { echo "stage=unreadable lspacket failed: $(printf "%s" "$out" | tail -n 1)"; exit 1; }',
+  'n=$(printf "%s\\n" "$out" | from_count "$R")',
+  'if [ "$n" -gt 0 ]; then echo "stage=pending $n packet(s) from $R not imported yet"; exit 1; fi',
+  'echo "stage=clear no packet from $R waits here"',
+].join('\n');
+
+/**
+ * Steps 5–6 as one idempotent probe per replica, checked until every one holds. On a sibling:
+ * import R's restoration packet when it is there, then export to R (the acknowledgement); a
+ * marker in the bay remembers that its acknowledgement went out. On R: import what arrived
+ * until `Database … is unlocked after restoration.`; siblings silent for `reexport` seconds
+ * since R's last export get R's packet again (a lost packet either way: export is idempotent).
+ * Args: role R bay reexportSeconds fshipSuffix {lspacket} {import} {export} {lsreplica}.
+ */
+export const DRIVE_SCRIPT = [
+  'set -u',
+  TAKE,
+  AWK_FROM,
+  AWK_AWAITING,
+  lastLine,
+  'role=${ARGS[0]}; R=${ARGS[1]}; bay=${ARGS[2]}; reexport=${ARGS[3]}; suffix=${ARGS[4]}; ARGS=("${ARGS[@]:5}")',
+  'take lspacket; take import; take export; take lsreplica',
+  'marker="$bay/.recover-restoration-$R"',
+  'if [ "$role" = sibling ]; then',
+  '  pk=$("${lspacket[@]}" 2>&1) || { echo "stage=owes-ack bays unreadable: $(last "$pk")"; exit 1; }',
+  '  if [ "$(printf "%s\\n" "$pk" | from_count "$R")" -gt 0 ]; then',
+  '    out=$("${import[@]}" 2>&1) || { echo "stage=packet-delivered import failed: $(last "$out")"; exit 1; }',
+  '    out=$("${export[@]}" 2>&1) || { echo "stage=imported export to $R failed: $(last "$out")"; exit 1; }',
+  '    date +%s > "$marker"',
+  '    echo "stage=sibling-exported imported $R\'s packet; acknowledgement exported to $R"; exit 0',
+  '  fi',
+  '  if [ -f "$marker" ]; then echo "stage=sibling-exported acknowledgement exported to $R"; exit 0; fi',
+  '  echo "stage=owes-ack waiting for $R\'s restoration packet"; exit 1',
+  'fi',
+  'out=$("${import[@]}" 2>&1); rc=$?',
+  'if printf "%s\\n" "$out" | grep -q "is unlocked after restoration\\."; then',
+  '  rm -f "$marker"; echo "stage=unlocked $(printf "%s\\n" "$out" | grep "is unlocked after restoration\\." | tail -n 1)"; exit 0',
+  'fi',
+  'ls=$("${lsreplica[@]}" 2>&1) || { echo "stage=awaiting-acks lsreplica failed: $(last "$ls")"; exit 1; }',
+  'awaiting=$(printf "%s\\n" "$ls" | awaiting_of "$R" | tr "\\n" " " | sed "s/  */ /g; s/^ //; s/ $//")',
+  'if [ "$awaiting" = NOT-RESTORING ]; then rm -f "$marker"; echo "stage=unlocked $R is not in restoration"; exit 0; fi',
+  'awaiting=${awaiting% NOT-RESTORING}',
+  'note=""; [ "$rc" -ne 0 ] && note="; import: $(last "$out")"',
+  '[ -f "$marker" ] || date +%s > "$marker"',
+  'if [ -n "$awaiting" ] && [ $(( $(date +%s) - $(cat "$marker") )) -ge "$reexport" ]; then',
+  '  dest=(); for s in $awaiting; do dest+=("$s$suffix"); done',
+  '  if again=$("${export[@]}" "${dest[@]}" 2>&1); then date +%s > "$marker"; note="$note; re-exported to $awaiting"; else note="$note; re-export failed: $(last "$again")"; fi',
+  'fi',
+  'echo "stage=awaiting-acks awaiting $awaiting$note"; exit 1',
+].join('\n');

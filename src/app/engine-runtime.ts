@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { RecoverConfig } from '../config/topology';
-import { secretsOf } from '../config/env';
+import { secretFromEnv, secretsOf } from '../config/env';
 import { DbRegistry } from '../db/connect';
 import { commandActionExecutors } from '../engine/command-actions';
 import { hostActionExecutors } from '../engine/host-actions';
@@ -81,7 +81,11 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       executors: options.executors ?? {
         ...sqlExecutors(),
         ...hostActionExecutors({ hosts, env: options.env ?? {} }),
-        ...commandActionExecutors({ hosts, secrets }),
+        ...commandActionExecutors({
+          hosts,
+          secrets,
+          secretValue: (name) => secretFromEnv(name, options.env),
+        }),
       },
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),

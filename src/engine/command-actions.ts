@@ -22,6 +22,8 @@ export interface CommandActionOptions {
   /** Runs 'local' commands (on the bot's own host); a LocalExecutor by default. */
   local?: HostExecutor;
   secrets?: readonly string[];
+  /** The value of a `stdinSecret` environment variable (never stored, never shown). */
+  secretValue?: (envName: string) => string | undefined;
 }
 
 /** Executors for `command`, `wait-until` and `checklist` steps. */
@@ -32,12 +34,20 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
   return {
     command: async (step, ctx) => {
       if (step.action.kind !== 'command') throw new Error(`not a command step: ${step.id}`);
-      return runCommand(hostOf(ctx.topology, step.node, step.action), step.action, step.check);
+      return runCommand(hostOf(ctx.topology, step.node, step.action), step.action, step.check, o.secretValue);
     },
     'wait-until': async (step, ctx) => {
       if (step.action.kind !== 'wait-until') throw new Error(`not a wait-until step: ${step.id}`);
       const started = performance.now();
-      const seen = await probeOnce(step.action.probe, step.node, step.action.until, step, ctx, hostOf);
+      const seen = await probeOnce(
+        step.action.probe,
+        step.node,
+        step.action.until,
+        step,
+        ctx,
+        hostOf,
+        o.secretValue,
+      );
       return {
         ...seen.result,
         ok: seen.state === 'done',
@@ -50,7 +60,9 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
       if (step.action.kind !== 'checklist') throw new Error(`not a checklist step: ${step.id}`);
       const { items, until } = step.action;
       const started = performance.now();
-      const seen = await Promise.all(items.map((i) => probeOnce(i.probe, i.node, until, step, ctx, hostOf)));
+      const seen = await Promise.all(
+        items.map((i) => probeOnce(i.probe, i.node, until, step, ctx, hostOf, o.secretValue)),
+      );
       const checklist: ChecklistItemResult[] = items.map((i, n) => {
         const said = seen[n]!.state === 'unknown' ? null : stageOf(seen[n]!.result.stdoutTail);
         return {
@@ -101,6 +113,7 @@ async function probeOnce(
   step: PlanStep,
   ctx: ExecContext,
   hostOf: HostOf,
+  secretValue?: (envName: string) => string | undefined,
 ): Promise<Seen> {
   if (probe.kind === 'sql') {
     try {
@@ -113,7 +126,7 @@ async function probeOnce(
   }
   let result: StepResult;
   try {
-    result = await runCommand(hostOf(ctx.topology, node, probe), probe, until);
+    result = await runCommand(hostOf(ctx.topology, node, probe), probe, until, secretValue);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { state: 'unknown', detail: message, result: { ...emptyResult(), error: message } };
@@ -128,13 +141,25 @@ export async function runCommand(
   exec: HostExecutor,
   spec: CommandSpec,
   check: Check | null,
+  secretValue?: (envName: string) => string | undefined,
 ): Promise<StepResult> {
   const started = performance.now();
+  let stdin = spec.stdin;
+  if (spec.stdinSecret !== undefined) {
+    const secret = secretValue?.(spec.stdinSecret);
+    if (secret === undefined)
+      return {
+        ...emptyResult(),
+        error: `environment variable ${spec.stdinSecret} is not set for the bot: nothing was run`,
+        durationMs: performance.now() - started,
+      };
+    stdin = `${secret}\n`;
+  }
   let r: CommandResult;
   try {
     r = await exec.run(spec.argv, {
       timeoutMs: spec.timeoutMs,
-      ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+      ...(stdin !== undefined ? { stdin } : {}),
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

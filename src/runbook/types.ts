@@ -75,6 +75,12 @@ export interface CommandSpec {
   where: 'host' | 'local';
   /** Bytes for the program's stdin (e.g. psql reading SQL with :'var' literals). */
   stdin?: string;
+  /**
+   * Name of an environment variable of the bot whose value is written to the program's stdin (one
+   * line) when it runs: a password a CLI needs reaches it without being in the plan, the job data,
+   * Slack or a log. Only the name is stored; a missing variable fails the step before it runs.
+   */
+  stdinSecret?: string;
   timeoutMs: number;
   /** Exit codes that mean success (default [0]). */
   okExitCodes?: number[];

@@ -252,7 +252,7 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
     case 'drop-schema':
       return { ...a };
     case 'command':
-      return { ...a, ...fillCommand(a, t, node, ctx) };
+      return { ...withoutSecret(a), ...fillCommand(a, t, node, ctx) };
     case 'wait-until':
       return {
         ...a,
@@ -275,13 +275,19 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
 }
 
 function resolveProbe(p: ProbeTemplate, t: StepTemplate, node: string, ctx: Context): ResolvedProbe {
-  if (p.kind === 'command') return { ...p, ...fillCommand(p, t, node, ctx) };
+  if (p.kind === 'command') return { ...withoutSecret(p), ...fillCommand(p, t, node, ctx) };
   const engine = sqlEngine(ctx.sets.topology.nodes.find((n) => n.name === node)?.db?.engine ?? null, t, node);
   return {
     kind: 'sql',
     sql: renderSql(engine, p.sql),
     params: p.params.map((v) => resolveValue(v, t, node, ctx)),
   };
+}
+
+/** The template's secret name is replaced by the filled one (or none). */
+function withoutSecret<T extends { stdinSecret?: string }>(c: T): Omit<T, 'stdinSecret'> {
+  const { stdinSecret: _name, ...rest } = c;
+  return rest;
 }
 
 /**
@@ -293,7 +299,7 @@ function fillCommand(
   t: StepTemplate,
   node: string,
   ctx: Context,
-): Pick<CommandSpec, 'argv' | 'stdin'> {
+): Pick<CommandSpec, 'argv' | 'stdin' | 'stdinSecret'> {
   const values = ctx.flavour.argValues?.(node, ctx.sets) ?? {};
   const fill = (text: string) =>
     text.replace(/\$\{([a-zA-Z0-9_.-]+)\}/g, (_, name: string) =>
@@ -314,7 +320,13 @@ function fillCommand(
       fail('bad-runbook', `step ${t.id} on ${node}: \${...${m[1]}} is not a list of arguments`);
     return parsed as string[];
   };
-  return { argv: c.argv.flatMap(spread), ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+  // A secret's variable name may come from the topology; filled empty, the command takes none.
+  const secret = c.stdinSecret !== undefined ? fill(c.stdinSecret) : '';
+  return {
+    argv: c.argv.flatMap(spread),
+    ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}),
+    ...(secret ? { stdinSecret: secret } : {}),
+  };
 }
 
 /** A step title with `${name}` values (e.g. the bytes at risk an approval accepts). */

@@ -92,7 +92,11 @@ describe('multisite-restore plan', () => {
       '7 verify--a',
     ]);
     const exp = plan.steps.find((s) => s.templateId === 'export-to-siblings')!.action;
-    expect(exp.kind === 'command' && exp.argv).toEqual([
+    if (exp.kind !== 'command') throw new Error(exp.kind);
+    // bash -c SCRIPT name password-mode count argv…; the password itself comes on stdin.
+    expect(exp.argv.slice(3, 6)).toEqual(['export', 'stdin', '15']);
+    expect(exp.stdinSecret).toBe('MS_PASSWORD');
+    expect(exp.argv.slice(6)).toEqual([
       '/opt/a/bin/multiutil',
       'syncreplica',
       '-export',
@@ -126,7 +130,17 @@ describe('multisite-restore plan', () => {
       '/backups/a.dump',
     ]);
     const text = canonicalJson(plan);
-    expect(text).not.toMatch(/-force|-override|-replace|-completed|MS_PASSWORD/);
+    expect(text).not.toMatch(/-force|-override|-replace|-completed/);
+    // The password is never an argv element of the plan: only its variable's name, for stdin.
+    const argvs = plan.steps.flatMap((s) =>
+      s.action.kind === 'command'
+        ? [s.action.argv]
+        : s.action.kind === 'checklist'
+          ? s.action.items.map((i) => (i.probe.kind === 'command' ? i.probe.argv : []))
+          : [],
+    );
+    for (const argv of argvs) expect(argv).not.toContain('-password');
+    expect(restore.kind === 'command' && restore.stdinSecret).toBe(undefined);
     expect(plan.basis.followUp).toMatch(/Restoration of a: .*lost/);
   });
 
@@ -138,7 +152,11 @@ describe('multisite-restore plan', () => {
       'a',
     );
     const exp = plan.steps.find((s) => s.templateId === 'export-to-siblings')!.action;
-    expect(exp.kind === 'command' && exp.argv).toEqual([
+    if (exp.kind !== 'command') throw new Error(exp.kind);
+    expect(exp.stdinSecret).toBeUndefined();
+    expect(exp.argv.slice(4)).toEqual([
+      'none',
+      '7',
       '/opt/a/bin/multitool',
       'syncreplica',
       '-export',

@@ -109,6 +109,8 @@ export function multisiteArgValues(node: string, ctx: Ctx): Record<string, strin
     replica: replicaOf(cfg),
     R: rReplica,
     role: isR ? 'restored' : 'sibling',
+    passwordMode: settings.passwordEnv ? 'stdin' : 'none',
+    passwordEnv: settings.passwordEnv ?? '',
     'node.bay': n.bay,
     'node.manifest': n.manifest ?? '/nonexistent/manifest',
     marker: `${n.bay}/.recover-restoration-${rReplica}`,

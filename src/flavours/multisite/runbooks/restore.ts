@@ -1,10 +1,18 @@
 import type { Check, Runbook, TargetSpec } from '../../../runbook/types';
-import { DRIVE_SCRIPT, NO_PENDING_SCRIPT, RESTOREREPLICA_SCRIPT } from './scripts';
+import { DRIVE_SCRIPT, NO_PENDING_SCRIPT, RESTOREREPLICA_SCRIPT, RUN_SCRIPT, VERIFY_SCRIPT } from './scripts';
 
 const on = (kind: string): TargetSpec => ({ kind });
 const exit0: Check = { kind: 'exit-code', equals: 0 };
-/** `bash -c SCRIPT name args…`: the script is static text; everything else is an argument. */
-const bash = (script: string, name: string, args: string[]) => ['bash', '-c', script, name, ...args];
+/**
+ * `bash -c SCRIPT name mode args…`: the script is static text; everything else is an argument.
+ * The ClearQuest password (when the topology names one) comes on stdin, never in argv.
+ */
+const bash = (script: string, name: string, args: string[]) => ({
+  kind: 'command' as const,
+  argv: ['bash', '-c', script, name, '${passwordMode}', ...args],
+  stdinSecret: '${passwordEnv}',
+  where: 'host' as const,
+});
 /** A CLI command line as a counted group (`take` in scripts.ts). */
 const group = (name: string) => [`\${cli.${name}.n}`, `\${...cli.${name}}`];
 
@@ -38,14 +46,12 @@ export const multisiteRestore: Runbook = {
         'restorereplica at once: lock the replica for restoration (refused if it changed since the restore)',
       target: on('needs-restorereplica'),
       action: {
-        kind: 'command',
-        argv: bash(RESTOREREPLICA_SCRIPT, 'restorereplica', [
+        ...bash(RESTOREREPLICA_SCRIPT, 'restorereplica', [
           '${node.manifest}',
           '${replica}',
           ...group('lsepoch'),
           ...group('restorereplica'),
         ]),
-        where: 'host',
         timeoutMs: 600_000,
       },
       risk: 'destructive',
@@ -60,9 +66,7 @@ export const multisiteRestore: Runbook = {
         each: on('family'),
         title: 'No packet from the replica pending',
         probe: {
-          kind: 'command',
-          argv: bash(NO_PENDING_SCRIPT, 'no-pending', ['${R}', ...group('lspacket')]),
-          where: 'host',
+          ...bash(NO_PENDING_SCRIPT, 'no-pending', ['${R}', ...group('lspacket')]),
           timeoutMs: 30_000,
         },
         until: exit0,
@@ -84,7 +88,7 @@ export const multisiteRestore: Runbook = {
       title:
         'Step 4: export from the replica to every sibling (-fship), each packet asking for an acknowledgement',
       target: on('target'),
-      action: { kind: 'command', argv: ['${...cli.exportToSiblings}'], where: 'host', timeoutMs: 600_000 },
+      action: { ...bash(RUN_SCRIPT, 'export', group('exportToSiblings')), timeoutMs: 600_000 },
       risk: 'write',
     },
     {
@@ -96,8 +100,7 @@ export const multisiteRestore: Runbook = {
         each: on('family'),
         title: 'Restoration',
         probe: {
-          kind: 'command',
-          argv: bash(DRIVE_SCRIPT, 'drive', [
+          ...bash(DRIVE_SCRIPT, 'drive', [
             '${role}',
             '${R}',
             '${node.bay}',
@@ -108,7 +111,6 @@ export const multisiteRestore: Runbook = {
             ...group('driveExport'),
             ...group('lsreplica'),
           ]),
-          where: 'host',
           timeoutMs: 600_000,
         },
         until: exit0,
@@ -122,20 +124,7 @@ export const multisiteRestore: Runbook = {
       id: 'verify',
       title: 'Verify: lsepoch -actual at the replica shows no "fewer oplog entries" warning',
       target: on('target'),
-      action: {
-        kind: 'command',
-        argv: bash(
-          [
-            'out=$("$@" 2>&1); rc=$?',
-            'if printf "%s\\n" "$out" | grep -q "has fewer oplog entries for itself"; then printf "%s\\n" "$out" | grep "fewer oplog" >&2; exit 1; fi',
-            'echo "no lsepoch -actual warning (exit $rc)"',
-          ].join('\n'),
-          'verify',
-          ['${...cli.lsepochActual}'],
-        ),
-        where: 'host',
-        timeoutMs: 120_000,
-      },
+      action: { ...bash(VERIFY_SCRIPT, 'verify', group('lsepochActual')), timeoutMs: 120_000 },
       risk: 'read',
     },
   ],

@@ -5,10 +5,17 @@
  * `stage=<name> <words>` is what the thread's checklist shows (engine/checklist-stage.ts).
  */
 
-/** Reads counted argv groups: `take NAME` fills array NAME from "$@" (count first), shifting. */
+/**
+ * Every script starts with `password-mode` (stdin: the ClearQuest password arrives as the first
+ * stdin line, see CommandSpec.stdinSecret; none: no password) and then counted argv groups:
+ * `take NAME` fills array NAME from the arguments (count first). `ms CMD…` runs a MultiSite
+ * command line, with `-password` after its subcommand when there is one.
+ */
 const TAKE = [
-  'take() { local -n _a=$1; local n=${ARGS[0]}; _a=("${ARGS[@]:1:n}"); ARGS=("${ARGS[@]:n+1}"); }',
   'ARGS=("$@")',
+  'PW=""; if [ "${ARGS[0]}" = stdin ]; then IFS= read -r PW || true; fi; ARGS=("${ARGS[@]:1}")',
+  'take() { local -n _a=$1; local n=${ARGS[0]}; _a=("${ARGS[@]:1:n}"); ARGS=("${ARGS[@]:n+1}"); }',
+  'ms() { local c=$1 s=$2; shift 2; if [ -n "$PW" ]; then "$c" "$s" -password "$PW" "$@"; else "$c" "$s" "$@"; fi; }',
 ].join('\n');
 
 /** Own operations of replica `r` in its own row of lsepoch output (`Row "r"` … `=N (r)`). */
@@ -51,7 +58,7 @@ export const RESTOREREPLICA_SCRIPT = [
   'take lsepoch; take restore',
   'backup=$(sed -n "s/^own_ops=\\([0-9][0-9]*\\)[[:space:]]*$/\\1/p" "$manifest" | tail -n 1)',
   '[ -n "$backup" ] || { echo "refusing: no own_ops= in the backup manifest $manifest" >&2; exit 3; }',
-  'out=$("${lsepoch[@]}") || { echo "refusing: lsepoch failed: cannot prove $replica unchanged since its restore" >&2; exit 3; }',
+  'out=$(ms "${lsepoch[@]}") || { echo "refusing: lsepoch failed: cannot prove $replica unchanged since its restore" >&2; exit 3; }',
   'own=$(printf "%s\\n" "$out" | own_of "$replica" | tail -n 1)',
   '[ -n "$own" ] || { echo "refusing: lsepoch shows no own row for $replica" >&2; exit 3; }',
   'if [ "$own" -gt "$backup" ]; then',
@@ -59,7 +66,7 @@ export const RESTOREREPLICA_SCRIPT = [
   '  exit 4',
   'fi',
   'echo "unchanged since the restore: own ops $own = $backup in the backup"',
-  'exec "${restore[@]}"',
+  'ms "${restore[@]}"',
 ].join('\n');
 
 /** Step 3 probe: no packet from R waits in this host's bays. Args: R {lspacket}. */
@@ -69,7 +76,7 @@ export const NO_PENDING_SCRIPT = [
   AWK_FROM,
   'R=${ARGS[0]}; ARGS=("${ARGS[@]:1}")',
   'take lspacket',
-  'out=$("${lspacket[@]}" 2>&1) || { echo "stage=unreadable lspacket failed: $(printf "%s" "$out" | tail -n 1)"; exit 1; }',
+  'out=$(ms "${lspacket[@]}" 2>&1) || { echo "stage=unreadable lspacket failed: $(printf "%s" "$out" | tail -n 1)"; exit 1; }',
   'n=$(printf "%s\\n" "$out" | from_count "$R")',
   'if [ "$n" -gt 0 ]; then echo "stage=pending $n packet(s) from $R not imported yet"; exit 1; fi',
   'echo "stage=clear no packet from $R waits here"',
@@ -93,21 +100,21 @@ export const DRIVE_SCRIPT = [
   'take lspacket; take import; take export; take lsreplica',
   'marker="$bay/.recover-restoration-$R"',
   'if [ "$role" = sibling ]; then',
-  '  pk=$("${lspacket[@]}" 2>&1) || { echo "stage=owes-ack bays unreadable: $(last "$pk")"; exit 1; }',
+  '  pk=$(ms "${lspacket[@]}" 2>&1) || { echo "stage=owes-ack bays unreadable: $(last "$pk")"; exit 1; }',
   '  if [ "$(printf "%s\\n" "$pk" | from_count "$R")" -gt 0 ]; then',
-  '    out=$("${import[@]}" 2>&1) || { echo "stage=packet-delivered import failed: $(last "$out")"; exit 1; }',
-  '    out=$("${export[@]}" 2>&1) || { echo "stage=imported export to $R failed: $(last "$out")"; exit 1; }',
+  '    out=$(ms "${import[@]}" 2>&1) || { echo "stage=packet-delivered import failed: $(last "$out")"; exit 1; }',
+  '    out=$(ms "${export[@]}" 2>&1) || { echo "stage=imported export to $R failed: $(last "$out")"; exit 1; }',
   '    date +%s > "$marker"',
   '    echo "stage=sibling-exported imported $R\'s packet; acknowledgement exported to $R"; exit 0',
   '  fi',
   '  if [ -f "$marker" ]; then echo "stage=sibling-exported acknowledgement exported to $R"; exit 0; fi',
   '  echo "stage=owes-ack waiting for $R\'s restoration packet"; exit 1',
   'fi',
-  'out=$("${import[@]}" 2>&1); rc=$?',
+  'out=$(ms "${import[@]}" 2>&1); rc=$?',
   'if printf "%s\\n" "$out" | grep -q "is unlocked after restoration\\."; then',
   '  rm -f "$marker"; echo "stage=unlocked $(printf "%s\\n" "$out" | grep "is unlocked after restoration\\." | tail -n 1)"; exit 0',
   'fi',
-  'ls=$("${lsreplica[@]}" 2>&1) || { echo "stage=awaiting-acks lsreplica failed: $(last "$ls")"; exit 1; }',
+  'ls=$(ms "${lsreplica[@]}" 2>&1) || { echo "stage=awaiting-acks lsreplica failed: $(last "$ls")"; exit 1; }',
   'awaiting=$(printf "%s\\n" "$ls" | awaiting_of "$R" | tr "\\n" " " | sed "s/  */ /g; s/^ //; s/ $//")',
   'if [ "$awaiting" = NOT-RESTORING ]; then rm -f "$marker"; echo "stage=unlocked $R is not in restoration"; exit 0; fi',
   'awaiting=${awaiting% NOT-RESTORING}',
@@ -115,7 +122,19 @@ export const DRIVE_SCRIPT = [
   '[ -f "$marker" ] || date +%s > "$marker"',
   'if [ -n "$awaiting" ] && [ $(( $(date +%s) - $(cat "$marker") )) -ge "$reexport" ]; then',
   '  dest=(); for s in $awaiting; do dest+=("$s$suffix"); done',
-  '  if again=$("${export[@]}" "${dest[@]}" 2>&1); then date +%s > "$marker"; note="$note; re-exported to $awaiting"; else note="$note; re-export failed: $(last "$again")"; fi',
+  '  if again=$(ms "${export[@]}" "${dest[@]}" 2>&1); then date +%s > "$marker"; note="$note; re-exported to $awaiting"; else note="$note; re-export failed: $(last "$again")"; fi',
   'fi',
   'echo "stage=awaiting-acks awaiting $awaiting$note"; exit 1',
+].join('\n');
+
+/** A MultiSite command line as one step (export, verify). Args: {command}. */
+export const RUN_SCRIPT = [TAKE, 'take cmd', 'ms "${cmd[@]}"'].join('\n');
+
+/** Verify: `lsepoch -actual` at R prints no "fewer oplog entries" warning. Args: {lsepoch -actual}. */
+export const VERIFY_SCRIPT = [
+  TAKE,
+  'take cmd',
+  'out=$(ms "${cmd[@]}" 2>&1); rc=$?',
+  'if printf "%s\\n" "$out" | grep -q "has fewer oplog entries for itself"; then printf "%s\\n" "$out" | grep "fewer oplog" >&2; exit 1; fi',
+  'echo "no lsepoch -actual warning (exit $rc)"',
 ].join('\n');

@@ -89,7 +89,8 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       },
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),
-      inspect: (topology) => inspectTopology(topology, { dbs, hosts }),
+      inspect: (topology) =>
+        inspectTopology(topology, { dbs, hosts, secret: (name) => secretFromEnv(name, options.env) }),
       checkPlan: (plan, topology) => checkDumpTools(plan, topology, dbs, options.env?.PATH),
       clock,
       liveness: livenessFor(undefined),

@@ -9,7 +9,8 @@ import { inspectTopology } from '../status/inspect';
 import { getRunbook } from '../runbook/registry';
 import type { CliContext } from './context';
 import { EXIT_OK, UsageError } from './exit-codes';
-import { redisPrefix, workerTimings } from '../config/env';
+import { redisPrefix, secretFromEnv, secretsOf, workerTimings } from '../config/env';
+import { HostExecutors } from '../hosts/executors';
 import { configFrom, followRun, optionalConfigFrom, withRuntime, type ConfigOption } from './runtime';
 import { alignedTable } from '../render/table';
 
@@ -36,16 +37,23 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
     ) {
       const config = configFrom(opts, ctx);
       const dbs = new DbRegistry({ env: ctx.env });
+      // Flavours that probe over SSH (MultiSite) need the hosts to plan.
+      const hosts = new HostExecutors({ secrets: config.topologies.flatMap((t) => secretsOf(t, ctx.env)) });
       try {
         const plan = await planFor(
-          { config, runbook: getRunbook, inspect: (t) => inspectTopology(t, dbs) },
+          {
+            config,
+            runbook: getRunbook,
+            inspect: (t) =>
+              inspectTopology(t, { dbs, hosts, secret: (name) => secretFromEnv(name, ctx.env) }),
+          },
           topology,
           runbook,
           opts.target ?? null,
         );
         ctx.stdout.write(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlanText(plan));
       } finally {
-        await ctx.closeWithin(dbs.closeAll(), 1000);
+        await ctx.closeWithin(Promise.all([dbs.closeAll(), hosts.closeAll()]), 1000);
       }
     });
 

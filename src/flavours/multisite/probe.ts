@@ -7,6 +7,7 @@ import { parseLsepoch } from './parse-lsepoch';
 import { parseLspacket } from './parse-lspacket';
 import { parseLsreplica } from './parse-lsreplica';
 import { proposeRestoration } from './propose';
+import { RUN_SCRIPT } from './runbooks/scripts';
 import type { BackupManifest, MultisiteNodeStatus, MultisiteReport } from './report';
 
 export interface InspectOptions {
@@ -74,10 +75,17 @@ export async function probeReplica(
   } catch (err) {
     return { ...status, error: (err as Error).message };
   }
+  // ClearQuest's -password reaches the CLI through stdin and RUN_SCRIPT, never as our argv.
+  const passwordEnv = topology.multisite?.passwordEnv;
+  const password = passwordEnv ? fleet.secret?.(passwordEnv) : undefined;
+  const wrap = (argv: string[]): string[] =>
+    passwordEnv && argv[0] !== 'cat'
+      ? ['bash', '-c', RUN_SCRIPT, 'probe', 'stdin', String(argv.length), ...argv]
+      : argv;
   const run = (argv: string[]): Promise<Ran> =>
     bounded<Ran>(
       host
-        .run(argv, { timeoutMs })
+        .run(wrap(argv), { timeoutMs, ...(passwordEnv ? { stdin: `${password ?? ''}\n` } : {}) })
         .then((r) =>
           r.exitCode === 0
             ? { ok: true, out: r.stdoutTail }

@@ -25,6 +25,21 @@ describe('lsepoch', () => {
     expect(epochOf(matrix, 'sydney', 'tokyo')).toBeNull();
   });
 
+  it('reads the simulator form, -actual rows included (oid:N replica: origin)', () => {
+    const text = [
+      'For family "SAMPL" at replica "a":',
+      'Oplog IDs for row "b" (@ 127.0.0.1:2202) (actual):',
+      '  oid:7 replica: a',
+      '  oid:3 replica: b',
+      'Your replica ("a") has fewer oplog entries for itself than "b" has for your replica.',
+      'To avoid permanent data loss, your VOB administrator must initiate the documented replica restoration procedure.',
+    ].join('\n');
+    expect(parseLsepoch(text)).toEqual({
+      matrix: { b: { a: 7, b: 3 } },
+      warnings: [{ kind: 'fewer-own', replica: 'a', other: 'b' }],
+    });
+  });
+
   it('finds both -actual warnings, verbatim from the docs (SYSTEMS.md §1.2)', () => {
     const text = [
       'Your replica ("a") has fewer oplog entries for itself than "b" has for your replica. To avoid permanent data loss, your VOB administrator must initiate the documented replica restoration procedure.',
@@ -95,28 +110,44 @@ describe('lspacket', () => {
 });
 
 describe('lsreplica -long', () => {
-  it('lists the family and, on the restoring replica, whom it still awaits', () => {
+  it('lists the family; the own block says locked, restoring and whom it still awaits (simulator text)', () => {
     const text = [
+      'For family "SAMPL" at replica "a":',
       'replica "a"',
-      '  host: "alpha"',
+      '  guid: 1f',
+      '  host: "127.0.0.1:2201"',
+      '  current replica: yes',
+      '  locked: yes',
+      '  restoring: yes',
       '  recovery incarnation: 2',
-      '  in restoration: awaiting restoration updates from: b, c',
+      '  awaiting restoration update from: "b", "c"',
       'replica "b"',
-      '  host: "beta"',
-      'Replica: c',
-      '  host: gamma',
-      '  must send restoration update to: a',
+      '  host: "127.0.0.1:2202"',
+      '  owes restoration update to: "a"',
+      'replica "c"',
+      '  host: "127.0.0.1:2203"',
     ].join('\n');
     const [a, b, c] = parseLsreplica(text);
     expect(a).toMatchObject({
       name: 'a',
-      host: 'alpha',
+      host: '127.0.0.1:2201',
+      current: true,
+      locked: true,
       restoring: true,
       awaiting: ['b', 'c'],
       incarnation: 2,
     });
-    expect(b).toMatchObject({ name: 'b', host: 'beta', restoring: false, awaiting: [] });
-    expect(c).toMatchObject({ name: 'c', host: 'gamma', owes: ['a'] });
+    expect(b).toMatchObject({ name: 'b', current: false, restoring: false, owes: ['a'] });
+    expect(c).toMatchObject({ name: 'c', locked: null, restoring: false, awaiting: [], owes: [] });
+    const healthy = parseLsreplica('replica "a"\n  current replica: yes\n  locked: no\n  restoring: no\n');
+    expect(healthy[0]).toMatchObject({ locked: false, restoring: false });
+  });
+
+  it('a sibling owing an acknowledgement', () => {
+    const [x] = parseLsreplica(
+      'replica "b"\n  current replica: yes\n  owes restoration acknowledgement to: "a"\n',
+    );
+    expect(x!.owes).toEqual(['a']);
   });
 });
 
@@ -148,10 +179,17 @@ describe('syncreplica', () => {
 
 describe('backup manifest', () => {
   it('needs own_ops; taken_at is optional', () => {
-    expect(parseManifest('own_ops=12\ntaken_at=2026-12-01T10:00:00Z\n')).toEqual({
+    expect(parseManifest('own_ops=12\ntaken_at=2026-12-01T10:00:00Z\n', 'a')).toEqual({
       ownOps: 12,
       takenAt: '2026-12-01T10:00:00Z',
     });
-    expect(parseManifest('taken_at=x')).toBeNull();
+    expect(parseManifest('taken_at=x', 'a')).toBeNull();
+    // msim-db's JSON manifest: the own row of the replica backed up.
+    expect(
+      parseManifest('{"time":"2026-12-01T10:00:00Z","replica":"a","ownRow":{"a":5,"b":2}}', 'a'),
+    ).toEqual({
+      ownOps: 5,
+      takenAt: '2026-12-01T10:00:00Z',
+    });
   });
 });

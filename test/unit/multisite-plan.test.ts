@@ -121,6 +121,7 @@ describe('multisite-restore plan', () => {
       'imported',
       'sibling-exported',
       'awaiting-acks',
+      'restored',
       'unlocked',
     ]);
     const restore = plan.steps[0]!.action;
@@ -151,6 +152,14 @@ describe('multisite-restore plan', () => {
       report([lostA, status('b'), status('c'), status('d')]),
       'a',
     );
+    // ClearCase leaves the VOB locked after the last acknowledgement: cleartool unlock follows.
+    expect(plan.steps.map((s) => s.templateId).slice(-2)).toEqual(['unlock-vob', 'verify']);
+    const unlock = plan.steps.find((s) => s.templateId === 'unlock-vob')!.action;
+    expect(unlock.kind === 'command' && unlock.argv).toEqual([
+      '/opt/a/bin/cleartool',
+      'unlock',
+      'vob:/vobs/dev',
+    ]);
     const exp = plan.steps.find((s) => s.templateId === 'export-to-siblings')!.action;
     if (exp.kind !== 'command') throw new Error(exp.kind);
     expect(exp.stdinSecret).toBeUndefined();

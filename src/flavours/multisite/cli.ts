@@ -13,6 +13,9 @@ export interface MultisiteCli {
   restorereplica(): string[];
   exportTo(replicas: readonly string[]): string[];
   importReceive(): string[];
+  /** ClearCase only (empty for ClearQuest): checkvob before restorereplica, unlock after the last ack. */
+  checkvob(): string[];
+  unlock(): string[];
 }
 
 export const replicaOf = (node: NodeConfig): string => node.multisite?.replica ?? node.name;
@@ -36,11 +39,13 @@ export function cliFor(topology: Topology, node: NodeConfig): MultisiteCli {
     const mt = `${n.binDir}/multitool`;
     return {
       lsreplica: () => [mt, 'lsreplica', '-long', '-invob', vob],
-      lsepoch: (actual) => [mt, 'lsepoch', ...(actual ? ['-actual', `${replica}@${vob}`] : ['-invob', vob])],
-      lspacket: () => [mt, 'lspacket', '-long', `${n.bay}/incoming`, `${n.bay}/outgoing`],
+      lsepoch: (actual) => [mt, 'lsepoch', ...(actual ? ['-actual'] : []), '-invob', vob],
+      lspacket: () => [mt, 'lspacket', '-long', '-invob', vob, `${n.bay}/incoming`, `${n.bay}/outgoing`],
       restorereplica: () => [mt, 'restorereplica', '-invob', vob],
       exportTo: (to) => [mt, 'syncreplica', '-export', '-fship', ...to.map((r) => `${r}@${vob}`)],
       importReceive: () => [mt, 'syncreplica', '-import', '-receive', '-invob', vob],
+      checkvob: () => [`${n.binDir}/cleartool`, 'checkvob', `vob:${vob}`],
+      unlock: () => [`${n.binDir}/cleartool`, 'unlock', `vob:${vob}`],
     };
   }
   const mu = `${n.binDir}/multiutil`;
@@ -55,9 +60,11 @@ export function cliFor(topology: Topology, node: NodeConfig): MultisiteCli {
   return {
     lsreplica: () => [mu, 'lsreplica', '-long', ...common],
     lsepoch: (actual) => [mu, 'lsepoch', ...(actual ? ['-actual'] : []), ...common],
-    lspacket: () => [mu, 'lspacket', '-long', `${n.bay}/incoming`, `${n.bay}/outgoing`],
+    lspacket: () => [mu, 'lspacket', '-long', ...common, `${n.bay}/incoming`, `${n.bay}/outgoing`],
     restorereplica: () => [mu, 'restorereplica', ...common],
     exportTo: (to) => [mu, 'syncreplica', '-export', ...common, '-fship', ...to],
     importReceive: () => [mu, 'syncreplica', '-import', ...common, '-receive'],
+    checkvob: () => [],
+    unlock: () => [],
   };
 }

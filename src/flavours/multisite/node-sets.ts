@@ -13,6 +13,7 @@ export const MULTISITE_NODE_SETS = [
   'siblings',
   'needs-database-restore',
   'needs-restorereplica',
+  'clearcase-unlock',
 ] as const;
 
 const configOf = (ctx: Ctx, name: string): NodeConfig | undefined =>
@@ -41,6 +42,9 @@ export function multisiteNodeSet(name: string, ctx: Ctx): string[] {
       return proposalFor(ctx).evidence === 'database-lost' ? [R] : [];
     case 'needs-restorereplica':
       return status?.restoring ? [] : [R];
+    case 'clearcase-unlock':
+      // ClearCase leaves restoration still locked; ClearQuest unlocks itself on the last ack.
+      return settingsOf(ctx.topology).dialect === 'clearcase' ? [R] : [];
     default:
       return planFail('bad-runbook', `no node set "${name}" in a multisite family`);
   }
@@ -50,6 +54,7 @@ export function multisiteEmptySetReason(name: string): string {
   if (name === 'needs-database-restore')
     return 'The replica database is restored already (lsepoch -actual warns)';
   if (name === 'needs-restorereplica') return 'The replica is in restoration already';
+  if (name === 'clearcase-unlock') return 'ClearQuest unlocks the replica on the last acknowledgement';
   return 'No sibling in the family';
 }
 
@@ -103,6 +108,8 @@ export function multisiteArgValues(node: string, ctx: Ctx): Record<string, strin
     restorereplica: cli.restorereplica(),
     import: cli.importReceive(),
     exportToSiblings: cli.exportTo(siblings),
+    checkvob: cli.checkvob(),
+    unlock: cli.unlock(),
     driveExport: isR ? exportPrefix : cli.exportTo([rReplica]),
   };
   const values: Record<string, string> = {

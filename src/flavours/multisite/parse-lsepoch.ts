@@ -18,9 +18,11 @@ export interface Lsepoch {
   warnings: LsepochWarning[];
 }
 
-// `Oplog IDs for row "boston_hub" (@ host):`, or the sim-defined `Row "x":` / `row x:`.
-const ROW = /^\s*(?:oplog ids for )?row\s+"?([A-Za-z][A-Za-z0-9_.-]*)"?(?:\s+\(@[^)]*\))?\s*:?\s*$/i;
+// `Oplog IDs for row "boston_hub" (@ host):` (`… (actual):` with -actual), or `Row "x":`.
+const ROW = /^\s*(?:oplog ids for )?row\s+"?([A-Za-z][A-Za-z0-9_.-]*)"?(?:\s+\([^)]*\))*\s*:?\s*$/i;
+// ClearCase prints `oid:<uuid>=N (origin)`; the simulator (sim-defined) `oid:N replica: origin`.
 const ENTRY = /=\s*(\d+)\s*\(\s*([A-Za-z][A-Za-z0-9_.-]*)\s*\)\s*$/;
+const SIM_ENTRY = /^\s*oid:(\d+)\s+replica:\s*([A-Za-z][A-Za-z0-9_.-]*)\s*$/;
 // The two warnings of `lsepoch -actual`, verbatim from the docs (SYSTEMS.md §1.2).
 const FEWER_OWN =
   /Your replica \("([^"]+)"\) has fewer oplog entries for itself than "([^"]+)" has for your replica\./;
@@ -37,7 +39,7 @@ export function parseLsepoch(text: string): Lsepoch {
       matrix[row] ??= {};
       continue;
     }
-    const e = ENTRY.exec(line);
+    const e = SIM_ENTRY.exec(line) ?? ENTRY.exec(line);
     if (e && row) matrix[row]![e[2]!] = Number(e[1]);
   }
   const warnings: LsepochWarning[] = [];

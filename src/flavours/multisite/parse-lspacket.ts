@@ -24,7 +24,7 @@ export interface Packet {
   bay: 'incoming' | 'outgoing' | null;
 }
 
-const HEADER = /^\s*(?:Multiutil:\s*)?Packet(?:\s+is:)?\s+[`'"]?([^`'"\s]+)[`'"]?/i;
+const HEADER = /^\s*(?:Multi(?:util|tool):\s*)?Packet(?:\s+is:)?\s+[`'"]?([^`'"\s]+)[`'"]?/i;
 const KEY = /^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$/;
 const NAME = /[A-Za-z][A-Za-z0-9_.-]*/;
 

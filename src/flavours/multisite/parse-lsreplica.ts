@@ -1,25 +1,31 @@
 /**
- * `lsreplica -long`: the family's replicas, their hosts, and (while a replica restores) which
- * siblings still owe it a restoration update. ClearCase opens a block with `replica "name"`,
- * ClearQuest with `Replica: name` (sim-defined where the docs give no text, so the parser is
- * tolerant: any line mentioning restoration in a block is kept as an annotation).
+ * `lsreplica -long`: the family's replicas, their hosts, and the restoration state. ClearCase
+ * opens a block with `replica "name"`, ClearQuest (sim-defined where the docs give no text) the
+ * same; the own block says `current replica: yes`, `locked:`, `restoring:`, `recovery
+ * incarnation:`, `awaiting restoration update from: "a", "b"` and `owes restoration
+ * acknowledgement to: "r"`; a sibling block that still owes the restoring replica its update says
+ * `owes restoration update to: "r"`. Unknown lines are ignored.
  */
 export interface ReplicaEntry {
   name: string;
   host: string | null;
-  /** Lines about restoration ("must send restoration update to …", "in restoration"). */
-  annotations: string[];
-  /** Locked for restoration (restorereplica ran, the last acknowledgement is not in). */
+  /** This host's own replica. */
+  current: boolean;
+  locked: boolean | null;
+  /** In restoration (restorereplica ran, the last acknowledgement is not in). */
   restoring: boolean;
   /** Siblings this replica still needs a restoration update from (on the restoring replica). */
   awaiting: string[];
-  /** Replicas this one still owes a restoration update (on a sibling). */
+  /** Replicas this one owes a restoration update or acknowledgement. */
   owes: string[];
   incarnation: number | null;
+  /** Lines about restoration, as printed. */
+  annotations: string[];
 }
 
 const BLOCK = /^\s*(?:replica\s+"([^"]+)"|Replica:\s*([A-Za-z][A-Za-z0-9_.-]*))\s*$/i;
 const NAMES = /[A-Za-z][A-Za-z0-9_.-]*/g;
+const yes = (s: string) => /^(yes|true)$/i.test(s.trim());
 
 export function parseLsreplica(text: string): ReplicaEntry[] {
   const out: ReplicaEntry[] = [];
@@ -31,28 +37,29 @@ export function parseLsreplica(text: string): ReplicaEntry[] {
       cur = {
         name: (b[1] ?? b[2])!,
         host: null,
-        annotations: [],
+        current: false,
+        locked: null,
         restoring: false,
         awaiting: [],
         owes: [],
         incarnation: null,
+        annotations: [],
       };
       out.push(cur);
       continue;
     }
     if (!cur || line === '') continue;
-    const host = /^host:\s*"?([^"\s]+)"?/i.exec(line);
-    if (host) {
-      cur.host = host[1]!;
-      continue;
-    }
-    const inc = /incarnation:?\s*(\d+)/i.exec(line);
-    if (inc) cur.incarnation = Number(inc[1]);
+    const kv = /^([a-z][a-z ]*?):\s*(.*)$/i.exec(line);
+    const key = kv?.[1]?.toLowerCase() ?? '';
+    const value = kv?.[2] ?? '';
+    if (key === 'host') cur.host = value.replace(/^"|"$/g, '') || null;
+    else if (key === 'current replica') cur.current = yes(value);
+    else if (key === 'locked') cur.locked = yes(value);
+    else if (key === 'restoring' || key === 'in restoration') cur.restoring = yes(value) || cur.restoring;
+    else if (key === 'recovery incarnation' && /^\d+$/.test(value)) cur.incarnation = Number(value);
     if (!/restor/i.test(line)) continue;
     cur.annotations.push(line);
-    if (/in restoration|restoring|locked for restoration/i.test(line)) cur.restoring = true;
-    // "awaiting restoration update from: a, b" / "must receive restoration update from a b"
-    const from = /restoration updates?\s+from:?\s*(.*)$/i.exec(line);
+    const from = /restoration updates? from:?\s*(.*)$/i.exec(line);
     if (from) cur.awaiting.push(...names(from[1]!));
     const to = /(?:must send|owes?)\s+(?:a\s+)?restoration (?:update|ack\w*)\s+to:?\s*(.*)$/i.exec(line);
     if (to) cur.owes.push(...names(to[1]!));

@@ -15,10 +15,21 @@ export interface InspectOptions {
   lastSeenOwnOps?: Record<string, number>;
 }
 
-type Ran = { ok: true; out: string } | { ok: false; error: string; reached: boolean };
+type Ran = { ok: true; out: string } | { ok: false; error: string; reached: boolean; out: string };
 
-/** Parse `key=value` lines of a backup manifest; null without an `own_ops`. */
-export function parseManifest(text: string): BackupManifest | null {
+/**
+ * A backup manifest: JSON `{ time, ownRow: { <replica>: N, … } }` (the simulator's msim-db), or
+ * `key=value` lines with `own_ops=N` and `taken_at=`. Null when it says nothing about own ops.
+ */
+export function parseManifest(text: string, replica: string): BackupManifest | null {
+  try {
+    const j = JSON.parse(text) as { time?: unknown; ownRow?: Record<string, unknown> };
+    const own = j.ownRow?.[replica];
+    if (typeof own === 'number') return { ownOps: own, takenAt: typeof j.time === 'string' ? j.time : null };
+    if (j && typeof j === 'object') return null;
+  } catch {
+    // not JSON: key=value lines
+  }
   const kv = Object.fromEntries(
     text
       .split('\n')
@@ -89,12 +100,13 @@ export async function probeReplica(
         .then((r) =>
           r.exitCode === 0
             ? { ok: true, out: r.stdoutTail }
-            : { ok: false, error: lastLine(r), reached: r.exitCode !== null },
+            : { ok: false, error: lastLine(r), reached: r.exitCode !== null, out: r.stdoutTail },
         ),
       timeoutMs,
       (timedOut, err) => ({
         ok: false,
         reached: false,
+        out: '',
         error: timedOut
           ? `no answer within ${timeoutMs} ms`
           : err instanceof Error
@@ -110,7 +122,7 @@ export async function probeReplica(
     run(cli.lspacket()),
     manifestPath
       ? run(['cat', manifestPath])
-      : Promise.resolve<Ran>({ ok: false, error: 'none', reached: true }),
+      : Promise.resolve<Ran>({ ok: false, error: 'none', reached: true, out: '' }),
   ]);
   const reached = [lsreplica, lsepoch, actual, lspacket].some((r) => r.ok || r.reached);
   status.latencyMs = Math.round(performance.now() - started);
@@ -120,7 +132,7 @@ export async function probeReplica(
   }
   status.reachable = true;
   if (lspacket.ok) status.packets = parseLspacket(lspacket.out);
-  if (manifest.ok) status.manifest = parseManifest(manifest.out);
+  if (manifest.ok) status.manifest = parseManifest(manifest.out, status.replica);
   if (!lsepoch.ok) {
     status.databaseError = lsepoch.error;
     status.role = 'lost';
@@ -130,14 +142,13 @@ export async function probeReplica(
   status.matrix = matrix;
   status.ownOps = matrix[status.replica]?.[status.replica] ?? null;
   // -actual reaches the siblings; a sibling down prints an error for it but warnings still count.
-  status.actualWarnings =
-    actual.ok || actual.reached ? parseLsepoch(actual.ok ? actual.out : actual.error).warnings : null;
+  status.actualWarnings = actual.ok || actual.reached ? parseLsepoch(actual.out).warnings : null;
   if (lsreplica.ok) {
     const entries = parseLsreplica(lsreplica.out);
     status.family = entries.map((e) => e.name);
-    const own = entries.find((e) => e.name === status.replica);
+    const own = entries.find((e) => e.current) ?? entries.find((e) => e.name === status.replica);
     status.restoring = own?.restoring ?? false;
-    status.locked = status.restoring;
+    status.locked = own?.locked ?? status.restoring;
     status.awaiting = own?.awaiting ?? [];
   } else status.error = `lsreplica: ${lsreplica.error}`;
   status.role = status.restoring ? 'restoring' : 'replica';

@@ -50,6 +50,7 @@ export const multisiteRestore: Runbook = {
           '${node.manifest}',
           '${replica}',
           ...group('lsepoch'),
+          ...group('checkvob'),
           ...group('restorereplica'),
         ]),
         timeoutMs: 600_000,
@@ -88,7 +89,12 @@ export const multisiteRestore: Runbook = {
       title:
         'Step 4: export from the replica to every sibling (-fship), each packet asking for an acknowledgement',
       target: on('target'),
-      action: { ...bash(RUN_SCRIPT, 'export', group('exportToSiblings')), timeoutMs: 600_000 },
+      // Exit 2: generated but not every packet delivered (a sibling down): the next step re-exports.
+      action: {
+        ...bash(RUN_SCRIPT, 'export', group('exportToSiblings')),
+        timeoutMs: 600_000,
+        okExitCodes: [0, 2],
+      },
       risk: 'write',
     },
     {
@@ -116,8 +122,15 @@ export const multisiteRestore: Runbook = {
         until: exit0,
         intervalMs: 500,
         timeoutMs: 3_600_000,
-        stages: [...SIBLING_STAGES, 'awaiting-acks', 'unlocked'],
+        stages: [...SIBLING_STAGES, 'awaiting-acks', 'restored', 'unlocked'],
       },
+      risk: 'write',
+    },
+    {
+      id: 'unlock-vob',
+      title: 'ClearCase: unlock the VOB (restoration is complete, the lock stays until cleartool unlock)',
+      target: on('clearcase-unlock'),
+      action: { kind: 'command', argv: ['${...cli.unlock}'], where: 'host', timeoutMs: 120_000 },
       risk: 'write',
     },
     {

@@ -18,10 +18,14 @@ const TAKE = [
   'ms() { local c=$1 s=$2; shift 2; if [ -n "$PW" ]; then "$c" "$s" -password "$PW" "$@"; else "$c" "$s" "$@"; fi; }',
 ].join('\n');
 
-/** Own operations of replica `r` in its own row of lsepoch output (`Row "r"` … `=N (r)`). */
+/**
+ * Own operations of replica `r` in its own row of lsepoch output: rows open with `… row "r" …`;
+ * entries are `oid:N replica: origin` (simulator) or `oid:<uuid>=N (origin)` (ClearCase).
+ */
 const AWK_OWN = [
   'own_of() { awk -v r="$1" \'',
   '  /[Rr]ow[ \\t]+"?[A-Za-z]/ { s=$0; sub(/.*[Rr]ow[ \\t]+"?/, "", s); sub(/["( :].*$/, "", s); row=s; next }',
+  '  row==r && /^[ \\t]*oid:[0-9]+[ \\t]+replica:/ { n=$0; sub(/^[ \\t]*oid:/, "", n); sub(/[ \\t].*$/, "", n); o=$0; sub(/.*replica:[ \\t]*/, "", o); sub(/[ \\t].*$/, "", o); if (o==r) print n; next }',
   '  row==r && /=[ \\t]*[0-9]+[ \\t]*\\([^)]*\\)[ \\t]*$/ {',
   '    o=$0; sub(/^.*\\([ \\t]*/, "", o); sub(/[ \\t]*\\).*$/, "", o);',
   '    n=$0; sub(/[ \\t]*\\([^)]*\\)[ \\t]*$/, "", n); sub(/^.*=[ \\t]*/, "", n);',
@@ -39,8 +43,8 @@ const AWK_FROM = [
 const AWK_AWAITING = [
   'awaiting_of() { awk -v r="$1" \'',
   '  /^[ \\t]*(replica[ \\t]+"|Replica:)/ { s=$0; sub(/^[ \\t]*(replica[ \\t]+"|Replica:[ \\t]*)/, "", s); sub(/[" \\t].*$/, "", s); cur=s; next }',
-  '  cur==r && /restoration updates? from/ { s=$0; sub(/.*restoration updates? from:?[ \\t]*/, "", s); gsub(/,/, " ", s); print s }',
-  '  cur==r && /(in restoration|restoring)/ { restoring=1 }',
+  '  cur==r && /restoration updates? from/ { s=$0; sub(/.*restoration updates? from:?[ \\t]*/, "", s); gsub(/[,"]/, " ", s); print s }',
+  '  cur==r && /^[ \\t]*restoring:[ \\t]*yes/ { restoring=1 }',
   '  END { if (!restoring) print "NOT-RESTORING" }\'; }',
 ].join('\n');
 
@@ -48,16 +52,17 @@ const lastLine = 'last() { printf "%s\\n" "$1" | sed "/^[[:space:]]*$/d" | tail 
 
 /**
  * Step 2: prove the replica is unchanged since its restore (own ops = the backup manifest's),
- * then restorereplica at once. Args: manifest replica {lsepoch} {restorereplica}.
+ * then (ClearCase) checkvob and restorereplica at once. Args: manifest replica {lsepoch} {checkvob} {restorereplica}.
  */
 export const RESTOREREPLICA_SCRIPT = [
   'set -u',
   TAKE,
   AWK_OWN,
   'manifest=${ARGS[0]}; replica=${ARGS[1]}; ARGS=("${ARGS[@]:2}")',
-  'take lsepoch; take restore',
-  'backup=$(sed -n "s/^own_ops=\\([0-9][0-9]*\\)[[:space:]]*$/\\1/p" "$manifest" | tail -n 1)',
-  '[ -n "$backup" ] || { echo "refusing: no own_ops= in the backup manifest $manifest" >&2; exit 3; }',
+  'take lsepoch; take precheck; take restore',
+  // JSON manifest ({"ownRow":{"<replica>":N}}: the string "replica":"<name>" never matches a number) or own_ops=N.
+  'backup=$( { sed -n "s/^own_ops=\\([0-9][0-9]*\\)[[:space:]]*$/\\1/p" "$manifest"; grep -o "\\"$replica\\":[[:space:]]*[0-9][0-9]*" "$manifest" | sed "s/.*://; s/[[:space:]]//g"; } | tail -n 1)',
+  '[ -n "$backup" ] || { echo "refusing: the backup manifest $manifest gives no own row for $replica" >&2; exit 3; }',
   'out=$(ms "${lsepoch[@]}") || { echo "refusing: lsepoch failed: cannot prove $replica unchanged since its restore" >&2; exit 3; }',
   'own=$(printf "%s\\n" "$out" | own_of "$replica" | tail -n 1)',
   '[ -n "$own" ] || { echo "refusing: lsepoch shows no own row for $replica" >&2; exit 3; }',
@@ -66,6 +71,8 @@ export const RESTOREREPLICA_SCRIPT = [
   '  exit 4',
   'fi',
   'echo "unchanged since the restore: own ops $own = $backup in the backup"',
+  // ClearCase: checkvob now, it cannot run once the VOB is locked for restoration.
+  'if [ ${#precheck[@]} -gt 0 ]; then "${precheck[@]}" || { echo "refusing: ${precheck[*]} failed" >&2; exit 3; }; fi',
   'ms "${restore[@]}"',
 ].join('\n');
 
@@ -103,7 +110,7 @@ export const DRIVE_SCRIPT = [
   '  pk=$(ms "${lspacket[@]}" 2>&1) || { echo "stage=owes-ack bays unreadable: $(last "$pk")"; exit 1; }',
   '  if [ "$(printf "%s\\n" "$pk" | from_count "$R")" -gt 0 ]; then',
   '    out=$(ms "${import[@]}" 2>&1) || { echo "stage=packet-delivered import failed: $(last "$out")"; exit 1; }',
-  '    out=$(ms "${export[@]}" 2>&1) || { echo "stage=imported export to $R failed: $(last "$out")"; exit 1; }',
+  '    out=$(ms "${export[@]}" 2>&1) || { echo "stage=imported export to $R not delivered: $(last "$out")"; exit 1; }',
   '    date +%s > "$marker"',
   '    echo "stage=sibling-exported imported $R\'s packet; acknowledgement exported to $R"; exit 0',
   '  fi',
@@ -116,13 +123,15 @@ export const DRIVE_SCRIPT = [
   'fi',
   'ls=$(ms "${lsreplica[@]}" 2>&1) || { echo "stage=awaiting-acks lsreplica failed: $(last "$ls")"; exit 1; }',
   'awaiting=$(printf "%s\\n" "$ls" | awaiting_of "$R" | tr "\\n" " " | sed "s/  */ /g; s/^ //; s/ $//")',
-  'if [ "$awaiting" = NOT-RESTORING ]; then rm -f "$marker"; echo "stage=unlocked $R is not in restoration"; exit 0; fi',
+  'if [ "$awaiting" = NOT-RESTORING ]; then rm -f "$marker"; echo "stage=restored $R is no longer in restoration"; exit 0; fi',
   'awaiting=${awaiting% NOT-RESTORING}',
   'note=""; [ "$rc" -ne 0 ] && note="; import: $(last "$out")"',
   '[ -f "$marker" ] || date +%s > "$marker"',
   'if [ -n "$awaiting" ] && [ $(( $(date +%s) - $(cat "$marker") )) -ge "$reexport" ]; then',
   '  dest=(); for s in $awaiting; do dest+=("$s$suffix"); done',
-  '  if again=$(ms "${export[@]}" "${dest[@]}" 2>&1); then date +%s > "$marker"; note="$note; re-exported to $awaiting"; else note="$note; re-export failed: $(last "$again")"; fi',
+  '  again=$(ms "${export[@]}" "${dest[@]}" 2>&1); erc=$?',
+  // exit 2: generated, not all delivered (a sibling down): the packets wait in the bay; retry later.
+  '  if [ "$erc" -eq 0 ]; then date +%s > "$marker"; note="$note; re-exported to $awaiting"; else note="$note; re-export: $(last "$again")"; fi',
   'fi',
   'echo "stage=awaiting-acks awaiting $awaiting$note"; exit 1',
 ].join('\n');

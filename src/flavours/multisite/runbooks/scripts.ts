@@ -107,7 +107,11 @@ export const DRIVE_SCRIPT = [
   'take lspacket; take import; take export; take lsreplica',
   'marker="$bay/.recover-restoration-$R"',
   'if [ "$role" = sibling ]; then',
-  '  pk=$(ms "${lspacket[@]}" 2>&1) || { echo "stage=owes-ack bays unreadable: $(last "$pk")"; exit 1; }',
+  // lspacket fails on a corrupt packet but still lists the others; the import rejects the corrupt one.
+  '  pk=$(ms "${lspacket[@]}" 2>&1); prc=$?',
+  '  if [ "$(printf "%s\\n" "$pk" | from_count "$R")" -eq 0 ] && [ "$prc" -ne 0 ]; then',
+  '    out=$(ms "${import[@]}" 2>&1); echo "stage=owes-ack a packet here is unreadable; import: $(last "$out")"; exit 1',
+  '  fi',
   '  if [ "$(printf "%s\\n" "$pk" | from_count "$R")" -gt 0 ]; then',
   '    out=$(ms "${import[@]}" 2>&1) || { echo "stage=packet-delivered import failed: $(last "$out")"; exit 1; }',
   '    out=$(ms "${export[@]}" 2>&1) || { echo "stage=imported export to $R not delivered: $(last "$out")"; exit 1; }',

@@ -8,7 +8,8 @@ import type { MultisiteNodeSettings, MultisiteTopologySettings } from './config'
  */
 export interface MultisiteCli {
   lsreplica(): string[];
-  lsepoch(actual: boolean): string[];
+  /** -actual: the siblings' own rows (only those named in `against`, all when empty). */
+  lsepoch(actual: boolean, against?: readonly string[]): string[];
   lspacket(): string[];
   restorereplica(): string[];
   exportTo(replicas: readonly string[]): string[];
@@ -39,7 +40,13 @@ export function cliFor(topology: Topology, node: NodeConfig): MultisiteCli {
     const mt = `${n.binDir}/multitool`;
     return {
       lsreplica: () => [mt, 'lsreplica', '-long', '-invob', vob],
-      lsepoch: (actual) => [mt, 'lsepoch', ...(actual ? ['-actual'] : []), '-invob', vob],
+      lsepoch: (actual, against = []) => [
+        mt,
+        'lsepoch',
+        ...(actual ? ['-actual', ...against.map((r) => `${r}@${vob}`)] : []),
+        '-invob',
+        vob,
+      ],
       lspacket: () => [mt, 'lspacket', '-long', '-invob', vob, `${n.bay}/incoming`, `${n.bay}/outgoing`],
       restorereplica: () => [mt, 'restorereplica', '-invob', vob],
       exportTo: (to) => [mt, 'syncreplica', '-export', '-fship', ...to.map((r) => `${r}@${vob}`)],
@@ -59,7 +66,7 @@ export function cliFor(topology: Topology, node: NodeConfig): MultisiteCli {
   ];
   return {
     lsreplica: () => [mu, 'lsreplica', '-long', ...common],
-    lsepoch: (actual) => [mu, 'lsepoch', ...(actual ? ['-actual'] : []), ...common],
+    lsepoch: (actual, against = []) => [mu, 'lsepoch', ...(actual ? ['-actual'] : []), ...common, ...against],
     lspacket: () => [mu, 'lspacket', '-long', ...common, `${n.bay}/incoming`, `${n.bay}/outgoing`],
     restorereplica: () => [mu, 'restorereplica', ...common],
     exportTo: (to) => [mu, 'syncreplica', '-export', ...common, '-fship', ...to],

@@ -123,6 +123,8 @@ export function multisiteArgValues(node: string, ctx: Ctx): Record<string, strin
     marker: `${n.bay}/.recover-restoration-${rReplica}`,
     reexportSeconds: String(Math.max(1, Math.round(settings.reexportAfterMs / 1000))),
     fshipSuffix: settings.dialect === 'clearcase' ? `@${settings.vobTag}` : '',
+    // How long one check at R may wait for acknowledgements to land (under the re-export delay).
+    lingerSeconds: String(Math.max(1, Math.min(10, Math.floor(settings.reexportAfterMs / 2000)))),
   };
   if (n.restore) values.restore = JSON.stringify(n.restore);
   for (const [k, argv] of Object.entries(lines)) {

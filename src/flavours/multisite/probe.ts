@@ -69,23 +69,11 @@ function emptyStatus(node: NodeConfig): MultisiteNodeStatus {
 const lastLine = (r: CommandResult) =>
   (r.stderrTail.trim() || r.stdoutTail.trim()).split('\n').pop() ?? `exit ${r.exitCode}`;
 
-/** Every command of one host at once (lsreplica, lsepoch, lsepoch -actual, lspacket, manifest). */
-export async function probeReplica(
-  topology: Topology,
-  node: NodeConfig,
-  fleet: FleetAccess,
-  timeoutMs: number,
-): Promise<MultisiteNodeStatus> {
-  const status = emptyStatus(node);
-  const started = performance.now();
-  let cli;
-  let host;
-  try {
-    cli = cliFor(topology, node);
-    host = fleet.host(node);
-  } catch (err) {
-    return { ...status, error: (err as Error).message };
-  }
+type Runner = (argv: string[]) => Promise<Ran>;
+
+/** Runs argv on a replica's host within timeoutMs, never throwing; ClearQuest's password on stdin. */
+function runnerFor(topology: Topology, node: NodeConfig, fleet: FleetAccess, timeoutMs: number): Runner {
+  const host = fleet.host(node);
   // ClearQuest's -password reaches the CLI through stdin and RUN_SCRIPT, never as our argv.
   const passwordEnv = topology.multisite?.passwordEnv;
   const password = passwordEnv ? fleet.secret?.(passwordEnv) : undefined;
@@ -93,7 +81,7 @@ export async function probeReplica(
     passwordEnv && argv[0] !== 'cat'
       ? ['bash', '-c', RUN_SCRIPT, 'probe', 'stdin', String(argv.length), ...argv]
       : argv;
-  const run = (argv: string[]): Promise<Ran> =>
+  return (argv) =>
     bounded<Ran>(
       host
         .run(wrap(argv), { timeoutMs, ...(passwordEnv ? { stdin: `${password ?? ''}\n` } : {}) })
@@ -114,17 +102,35 @@ export async function probeReplica(
             : String(err),
       }),
     );
+}
+
+/** Every command of one host at once (lsreplica, lsepoch, lspacket, the backup manifest). */
+export async function probeReplica(
+  topology: Topology,
+  node: NodeConfig,
+  fleet: FleetAccess,
+  timeoutMs: number,
+): Promise<MultisiteNodeStatus> {
+  const status = emptyStatus(node);
+  const started = performance.now();
+  let cli;
+  let run: Runner;
+  try {
+    cli = cliFor(topology, node);
+    run = runnerFor(topology, node, fleet, timeoutMs);
+  } catch (err) {
+    return { ...status, error: (err as Error).message };
+  }
   const manifestPath = nodeSettingsOf(node).manifest;
-  const [lsreplica, lsepoch, actual, lspacket, manifest] = await Promise.all([
+  const [lsreplica, lsepoch, lspacket, manifest] = await Promise.all([
     run(cli.lsreplica()),
     run(cli.lsepoch(false)),
-    run(cli.lsepoch(true)),
     run(cli.lspacket()),
     manifestPath
       ? run(['cat', manifestPath])
       : Promise.resolve<Ran>({ ok: false, error: 'none', reached: true, out: '' }),
   ]);
-  const reached = [lsreplica, lsepoch, actual, lspacket].some((r) => r.ok || r.reached);
+  const reached = [lsreplica, lsepoch, lspacket].some((r) => r.ok || r.reached);
   status.latencyMs = Math.round(performance.now() - started);
   if (!reached) {
     status.error = `unreachable: ${!lsepoch.ok ? lsepoch.error : 'no answer'}`;
@@ -141,8 +147,8 @@ export async function probeReplica(
   const { matrix } = parseLsepoch(lsepoch.out);
   status.matrix = matrix;
   status.ownOps = matrix[status.replica]?.[status.replica] ?? null;
-  // -actual reaches the siblings; a sibling down prints an error for it but warnings still count.
-  status.actualWarnings = actual.ok || actual.reached ? parseLsepoch(actual.out).warnings : null;
+  // No warning unless a sibling's own row says otherwise: then lsepoch -actual is asked (below).
+  status.actualWarnings = [];
   if (lsreplica.ok) {
     const entries = parseLsreplica(lsreplica.out);
     status.family = entries.map((e) => e.name);
@@ -155,6 +161,38 @@ export async function probeReplica(
   return status;
 }
 
+/**
+ * Replicas some sibling's own (actual) row holds more of than they hold themselves: what
+ * `lsepoch -actual` warns about. Asked of the vendor tool only for them, so its words are the
+ * evidence, and a healthy family costs no extra round of SSH between sites.
+ */
+function suspects(nodes: MultisiteNodeStatus[]): { n: MultisiteNodeStatus; against: string }[] {
+  return nodes.flatMap((n) => {
+    if (n.ownOps === null) return [];
+    const holds = (x: MultisiteNodeStatus) => (x.matrix ? (x.matrix[x.replica]?.[n.replica] ?? 0) : 0);
+    const most = nodes.filter((x) => x !== n).sort((a, b) => holds(b) - holds(a))[0];
+    // Asked against the sibling holding the most of its ops: one round trip, the same warning.
+    return most && holds(most) > n.ownOps ? [{ n, against: most.replica }] : [];
+  });
+}
+
+async function askActual(
+  topology: Topology,
+  { n, against }: { n: MultisiteNodeStatus; against: string },
+  fleet: FleetAccess,
+  timeoutMs: number,
+) {
+  const node = topology.nodes.find((x) => x.name === n.name)!;
+  const r = await runnerFor(
+    topology,
+    node,
+    fleet,
+    timeoutMs,
+  )(cliFor(topology, node).lsepoch(true, [against]));
+  // A sibling down prints an error for it and exit 1, but the warnings printed still count.
+  n.actualWarnings = r.ok || r.reached ? parseLsepoch(r.out).warnings : null;
+}
+
 /** Probe every replica host at once (each bounded by topology.probe.timeoutMs), then apply the rules. */
 export async function inspectMultisite(
   topology: Topology,
@@ -165,6 +203,7 @@ export async function inspectMultisite(
   const probedAt = new Date().toISOString();
   const timeoutMs = topology.probe.timeoutMs;
   const nodes = await Promise.all(topology.nodes.map((n) => probeReplica(topology, n, fleet, timeoutMs)));
+  await Promise.all(suspects(nodes).map((s) => askActual(topology, s, fleet, timeoutMs)));
   const proposal = proposeRestoration({
     replicas: nodes,
     target: options.target ?? null,

@@ -112,6 +112,7 @@ export const multisiteRestore: Runbook = {
             '${node.bay}',
             '${reexportSeconds}',
             '${fshipSuffix}',
+            '${lingerSeconds}',
             ...group('lspacket'),
             ...group('import'),
             ...group('driveExport'),

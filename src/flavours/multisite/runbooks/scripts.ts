@@ -95,7 +95,7 @@ export const NO_PENDING_SCRIPT = [
  * marker in the bay remembers that its acknowledgement went out. On R: import what arrived
  * until `Database … is unlocked after restoration.`; siblings silent for `reexport` seconds
  * since R's last export get R's packet again (a lost packet either way: export is idempotent).
- * Args: role R bay reexportSeconds fshipSuffix {lspacket} {import} {export} {lsreplica}.
+ * Args: role R bay reexportSeconds fshipSuffix lingerSeconds {lspacket} {import} {export} {lsreplica}.
  */
 export const DRIVE_SCRIPT = [
   'set -u',
@@ -103,7 +103,7 @@ export const DRIVE_SCRIPT = [
   AWK_FROM,
   AWK_AWAITING,
   lastLine,
-  'role=${ARGS[0]}; R=${ARGS[1]}; bay=${ARGS[2]}; reexport=${ARGS[3]}; suffix=${ARGS[4]}; ARGS=("${ARGS[@]:5}")',
+  'role=${ARGS[0]}; R=${ARGS[1]}; bay=${ARGS[2]}; reexport=${ARGS[3]}; suffix=${ARGS[4]}; linger=${ARGS[5]}; ARGS=("${ARGS[@]:6}")',
   'take lspacket; take import; take export; take lsreplica',
   'marker="$bay/.recover-restoration-$R"',
   'if [ "$role" = sibling ]; then',
@@ -121,7 +121,17 @@ export const DRIVE_SCRIPT = [
   '  if [ -f "$marker" ]; then echo "stage=sibling-exported acknowledgement exported to $R"; exit 0; fi',
   '  echo "stage=owes-ack waiting for $R\'s restoration packet"; exit 1',
   'fi',
-  'out=$(ms "${import[@]}" 2>&1); rc=$?',
+  // R imports what arrived; while acknowledgements are still due it lingers up to `linger`
+  // seconds, importing as soon as a file lands in its incoming bay (a look at the directory is
+  // cheap; an import is not), so the unlock is seen when the last ack lands, not a check later.
+  'until=$(( $(date +%s) + linger ))',
+  'while :; do',
+  '  out=$(ms "${import[@]}" 2>&1); rc=$?',
+  '  printf "%s\\n" "$out" | grep -q "is unlocked after restoration\\.\\|Restoration of replica .* is complete" && break',
+  '  seen=$(ls -1 "$bay/incoming" 2>/dev/null)',
+  '  while [ "$(date +%s)" -lt "$until" ] && [ "$(ls -1 "$bay/incoming" 2>/dev/null)" = "$seen" ]; do sleep 0.2; done',
+  '  [ "$(ls -1 "$bay/incoming" 2>/dev/null)" = "$seen" ] && break',
+  'done',
   'if printf "%s\\n" "$out" | grep -q "is unlocked after restoration\\."; then',
   '  rm -f "$marker"; echo "stage=unlocked $(printf "%s\\n" "$out" | grep "is unlocked after restoration\\." | tail -n 1)"; exit 0',
   'fi',

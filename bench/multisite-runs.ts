@@ -53,7 +53,12 @@ export interface RecoverSample {
 
 export async function recoverOnce(transitMs: number, prefix: string): Promise<RecoverSample> {
   const { f, backup } = await lostFamily(transitMs);
-  const topology = multisiteTopology(f, { name: 'benchms', backups: { [R]: backup } });
+  // Re-export only after several transits (the default): a packet in flight is not a lost one.
+  const topology = multisiteTopology(f, {
+    name: 'benchms',
+    backups: { [R]: backup },
+    multisite: { reexportAfterMs: 30_000 },
+  });
   const rt = await pgEngine(topology, prefix, { ...process.env, [MSIM_PASSWORD_ENV]: MSIM_PASSWORD });
   const engine = {
     rt,

@@ -138,5 +138,6 @@ function commandLines(c: CommandSpec): string[] {
   return [
     `$ ${c.argv.map(shellQuote).join(' ')}   # ${where}${exits}`,
     ...(c.stdin ? ['stdin:', ...c.stdin.split('\n').map((l) => `  ${l}`)] : []),
+    ...(c.stdinSecret ? [`stdin: the value of $${c.stdinSecret} (a secret: never shown or stored)`] : []),
   ];
 }

@@ -75,7 +75,10 @@ function gateSummary(plan: Plan, gate: string): string {
 function stepLines(step: PlanStep): string[] {
   const risk = step.risk === 'destructive' ? 'DESTRUCTIVE' : step.risk;
   const gate = step.gate ? `, gate ${step.gate}` : '';
-  const lines = [`  ${step.id}  on ${step.node} (${step.engine})  ${risk}${gate}`, `    ${step.title}`];
+  const lines = [
+    `  ${step.id}  on ${step.node}${step.engine ? ` (${step.engine})` : ''}  ${risk}${gate}`,
+    `    ${step.title}`,
+  ];
   lines.push(...actionLines(step.action).map((l) => `    ${l}`));
   if (step.check) lines.push(`    check: ${describeCheck(step.check)}`);
   if (step.captures.length > 0)

@@ -108,7 +108,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
         describe: (topology, nodes) =>
           Promise.all(
             topology.nodes
-              .filter((n) => nodes.includes(n.name))
+              .filter((n) => nodes.includes(n.name) && n.db)
               .map((n) => describeHoldings(dbs.get(n, topology.name))),
           ),
       },

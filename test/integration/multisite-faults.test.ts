@@ -1,11 +1,19 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
 import type { EngineRuntime } from '../../src/app/engine-runtime';
+import { serviceUrls } from '../../src/config/env';
+import { RecoverConfig } from '../../src/config/topology';
+import { approve, decide } from '../../src/engine/decisions';
 import { startRun } from '../../src/engine/start';
 import { PlanError } from '../../src/runbook/resolve';
-import { dropPrefix, type RecordingNotifier } from '../helpers/engine';
+import { dropPrefix, startTestEngine, waitForRunState, type RecordingNotifier } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { MSIM_PASSWORD, startMultisiteFamily, type MsimFamily } from '../helpers/msim/family';
 import { MSIM_PASSWORD_ENV, multisiteTopology } from '../helpers/multisite-topology';
 import { approveNext, driveToEnd, pgEngine, settled, stepResult, until } from '../helpers/pg-runs';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 /**
  * The faults of SYSTEMS.md §1.5 on the simulator, each with the outcome it must have: an
@@ -21,7 +29,10 @@ const alice = { id: 'alice' };
 let family: MsimFamily | undefined;
 let rt: EngineRuntime | undefined;
 
+const workers: WorkerProcess[] = [];
+
 afterEach(async () => {
+  for (const w of workers.splice(0)) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   await rt?.close();
   await family?.close();
   rt = family = undefined;
@@ -108,7 +119,9 @@ it('lost, truncated, duplicated and reordered packets and an import killed half-
 
   // What the thread's checklist said on the way (each check of the acknowledgements step).
   const seen = (engine.deps.notifier as RecordingNotifier).events.flatMap((e) =>
-    e.type === 'step-waiting' && e.stepId === 'acknowledgements--boston' ? (e.result.checklist ?? []) : [],
+    (e.type === 'step-waiting' || e.type === 'step-result') && e.stepId === 'acknowledgements--boston'
+      ? (e.result.checklist ?? [])
+      : [],
   );
   const said = (node: string) => seen.filter((c) => c.node === node).map((c) => `${c.stage}: ${c.detail}`);
   expect(said('boston').join('\n')).toMatch(/re-exported to .*paris/);
@@ -144,4 +157,64 @@ it('a write between the restore and restorereplica is refused: nothing is locked
   // Its own row now equals what the siblings hold (oplog id 2 is both b2 and "too-early"): no
   // warning is left to prove a restoration, and none is proposed.
   await expect(start(engine, topology.name)).rejects.toThrow(/boston was not restored from backup/);
+});
+
+it('a worker killed while the siblings import: the step is unknown, nothing moves until a human says retry, and the re-run is safe', async () => {
+  const f = (family = await startMultisiteFamily({
+    dialect: 'clearquest',
+    replicas: ['boston', 'paris', 'tokyo'],
+    transitDelayMs: 1500, // the acknowledgements take a while: time to kill the worker in them
+  }));
+  await f.write('boston', 'b1');
+  await f.sync('boston');
+  const backup = await f.backup('boston');
+  await f.write('boston', 'b2');
+  await f.sync('boston');
+  await f.loseStorage('boston');
+  const topology = multisiteTopology(f, { backups: { boston: backup } });
+  const config = RecoverConfig.parse({
+    topologies: [{ ...topology, access: { approvers: ['bob'] }, monitor: { enabled: false } }],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'recover-mskill-'));
+  const file = join(dir, 'recover.yaml');
+  writeFileSync(file, YAML.stringify(config));
+  try {
+    // This process starts the run and decides; the workers are processes of their own.
+    const engine = (rt = await startTestEngine(config, prefix, { env }));
+    const worker = async () => {
+      const w = await startWorkerProcess(file, {
+        RECOVER_REDIS_PREFIX: prefix,
+        REDIS_URL: serviceUrls().redisUrl,
+        [MSIM_PASSWORD_ENV]: MSIM_PASSWORD,
+      });
+      workers.push(w);
+      return w;
+    };
+    const a = await worker();
+    const outcome = await start(engine, topology.name);
+    await waitForRunState(engine, outcome.run.id, ['awaiting-approval'], 60_000);
+    await approve(engine.deps, { runId: outcome.run.id, approver: { id: 'bob' } });
+    await until(
+      'the siblings to be importing',
+      async () =>
+        (await engine.deps.ledger.getStep(outcome.run.id, 'acknowledgements--boston'))?.state === 'running',
+      60_000,
+      20,
+    );
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toBe('SIGKILL');
+
+    await worker();
+    expect(await waitForRunState(engine, outcome.run.id, ['halted'], 60_000)).toBe('halted');
+    expect(await engine.deps.ledger.getStep(outcome.run.id, 'acknowledgements--boston')).toMatchObject({
+      state: 'unknown',
+    });
+    // Import and export are idempotent: retrying the step is safe whatever the dead attempt did.
+    await decide(engine.deps, outcome.run.id, 'acknowledgements--boston', 'retry', alice);
+    expect(await waitForRunState(engine, outcome.run.id, ['done', 'failed', 'halted'], 90_000)).toBe('done');
+    expect(await f.state('boston')).toMatchObject({ locked: false, restoring: false });
+    for (const r of ['boston', 'paris', 'tokyo']) expect(await payloads(f, r)).toEqual(['b1', 'b2']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -22,6 +22,23 @@ export function stageOf(stdout: string | null): StageReport | null {
   return null;
 }
 
+const OTHER_LINE = /^stage@([a-z0-9][a-z0-9_.-]*)=([a-z][a-z0-9-]*)(?:\s+(.*))?$/;
+
+/**
+ * What one item's probe says about *other* items, as lines `stage@<item id>=<name> <words>`: a
+ * hub sees what the spokes cannot (a restored MultiSite replica knows which siblings'
+ * acknowledgements it imported). The last line per item wins; an item's own probe stays the judge
+ * of its state, this only moves its stage further.
+ */
+export function stagesForOthers(stdout: string | null): Map<string, StageReport> {
+  const out = new Map<string, StageReport>();
+  for (const line of (stdout ?? '').split('\n')) {
+    const m = OTHER_LINE.exec(line.trim());
+    if (m) out.set(m[1]!, { stage: m[2]!, detail: (m[3] ?? '').trim() || m[2]! });
+  }
+  return out;
+}
+
 /** `imported (3/5)`: the stage and its place among the declared stages, when it is one of them. */
 export function stageLabel(stage: string, stages: readonly string[] | undefined): string {
   const i = stages?.indexOf(stage) ?? -1;

@@ -14,7 +14,7 @@ import type {
   ResolvedProbe,
   StepResult,
 } from '../runbook/types';
-import { stageOf } from './checklist-stage';
+import { stageOf, stagesForOthers } from './checklist-stage';
 import type { ExecContext, ExecutorRegistry } from './executors';
 
 export interface CommandActionOptions {
@@ -63,8 +63,13 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
       const seen = await Promise.all(
         items.map((i) => probeOnce(i.probe, i.node, until, step, ctx, hostOf, o.secretValue)),
       );
+      // Reports about other items (a hub's view of its spokes), from every probe that answered.
+      const others = new Map(
+        seen.flatMap((s) => (s.state === 'unknown' ? [] : [...stagesForOthers(s.result.stdoutTail)])),
+      );
       const checklist: ChecklistItemResult[] = items.map((i, n) => {
-        const said = seen[n]!.state === 'unknown' ? null : stageOf(seen[n]!.result.stdoutTail);
+        const own = seen[n]!.state === 'unknown' ? null : stageOf(seen[n]!.result.stdoutTail);
+        const said = seen[n]!.state === 'unknown' ? null : (others.get(i.id) ?? own);
         return {
           id: i.id,
           title: i.title,

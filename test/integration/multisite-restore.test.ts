@@ -89,11 +89,13 @@ it('restores a replica from backup: four siblings acknowledge in parallel, ops u
   const acks = (await stepResult(engine, outcome.run.id, 'acknowledgements'))?.result;
   expect(acks?.checklist?.map((c) => [c.node, c.state, c.stage])).toEqual([
     ['boston', 'done', 'unlocked'],
-    ['paris', 'done', 'sibling-exported'],
-    ['tokyo', 'done', 'sibling-exported'],
-    ['sydney', 'done', 'sibling-exported'],
+    ['paris', 'done', 'acked'],
+    ['tokyo', 'done', 'acked'],
+    ['sydney', 'done', 'acked'],
   ]);
   expect(acks?.checklist?.[0]?.detail).toBe('Database SAMPL is unlocked after restoration.');
+  // Each sibling's line went its own way to "acked", which only boston could say.
+  expect(acks?.checklist?.[1]?.detail).toBe('acknowledgement imported at boston');
 
   // Boston has its own ops up to its last export (b3, b4 from the siblings), not b5; all converge.
   const everywhere = ['b1', 'b2', 'b3', 'b4', 'p1', 't1'];

@@ -1,5 +1,5 @@
 import { Topology } from '../../src/config/topology';
-import { stageLabel, stageOf } from '../../src/engine/checklist-stage';
+import { stageLabel, stageOf, stagesForOthers } from '../../src/engine/checklist-stage';
 import { proposeRestoration } from '../../src/flavours/multisite/propose';
 import type { MultisiteNodeStatus, MultisiteReport } from '../../src/flavours/multisite/report';
 import { multisiteRestore } from '../../src/flavours/multisite/runbooks/restore';
@@ -120,6 +120,7 @@ describe('multisite-restore plan', () => {
       'packet-delivered',
       'imported',
       'sibling-exported',
+      'acked',
       'awaiting-acks',
       'restored',
       'unlocked',
@@ -224,5 +225,8 @@ describe('checklist stages', () => {
     expect(stageOf('nothing here')).toBeNull();
     expect(stageLabel('imported', ['owes-ack', 'packet-delivered', 'imported'])).toBe('imported (3/3)');
     expect(stageLabel('other', ['owes-ack'])).toBe('other');
+    expect([
+      ...stagesForOthers('stage@paris=acked acknowledgement imported at boston\nstage=awaiting-acks x\n'),
+    ]).toEqual([['paris', { stage: 'acked', detail: 'acknowledgement imported at boston' }]]);
   });
 });

@@ -124,6 +124,10 @@ export function multisiteArgValues(node: string, ctx: Ctx): Record<string, strin
     reexportSeconds: String(Math.max(1, Math.round(settings.reexportAfterMs / 1000))),
     fshipSuffix: settings.dialect === 'clearcase' ? `@${settings.vobTag}` : '',
     // How long one check at R may wait for acknowledgements to land (under the re-export delay).
+    siblingItems: ctx.topology.nodes
+      .filter((x) => x.name !== R)
+      .map((x) => `${x.name}:${replicaOf(x)}`)
+      .join(' '),
     lingerSeconds: String(Math.max(1, Math.min(10, Math.floor(settings.reexportAfterMs / 2000)))),
   };
   if (n.restore) values.restore = JSON.stringify(n.restore);

@@ -17,7 +17,7 @@ const bash = (script: string, name: string, args: string[]) => ({
 const group = (name: string) => [`\${cli.${name}.n}`, `\${...cli.${name}}`];
 
 /** Sibling stages, in order, as the thread's checklist shows them. */
-export const SIBLING_STAGES = ['owes-ack', 'packet-delivered', 'imported', 'sibling-exported'];
+export const SIBLING_STAGES = ['owes-ack', 'packet-delivered', 'imported', 'sibling-exported', 'acked'];
 
 /**
  * Restoring a replica from backup (seed 002, ClearQuest MultiSite Administrator's Guide; the
@@ -113,6 +113,7 @@ export const multisiteRestore: Runbook = {
             '${reexportSeconds}',
             '${fshipSuffix}',
             '${lingerSeconds}',
+            '${siblingItems}',
             ...group('lspacket'),
             ...group('import'),
             ...group('driveExport'),

@@ -95,7 +95,7 @@ export const NO_PENDING_SCRIPT = [
  * marker in the bay remembers that its acknowledgement went out. On R: import what arrived
  * until `Database … is unlocked after restoration.`; siblings silent for `reexport` seconds
  * since R's last export get R's packet again (a lost packet either way: export is idempotent).
- * Args: role R bay reexportSeconds fshipSuffix lingerSeconds {lspacket} {import} {export} {lsreplica}.
+ * Args: role R bay reexportSeconds fshipSuffix lingerSeconds "node:replica …" {lspacket} {import} {export} {lsreplica}.
  */
 export const DRIVE_SCRIPT = [
   'set -u',
@@ -103,7 +103,9 @@ export const DRIVE_SCRIPT = [
   AWK_FROM,
   AWK_AWAITING,
   lastLine,
-  'role=${ARGS[0]}; R=${ARGS[1]}; bay=${ARGS[2]}; reexport=${ARGS[3]}; suffix=${ARGS[4]}; linger=${ARGS[5]}; ARGS=("${ARGS[@]:6}")',
+  'role=${ARGS[0]}; R=${ARGS[1]}; bay=${ARGS[2]}; reexport=${ARGS[3]}; suffix=${ARGS[4]}; linger=${ARGS[5]}; items=${ARGS[6]}; ARGS=("${ARGS[@]:7}")',
+  // R reports the siblings whose acknowledgement it imported (their own hosts cannot know it).
+  'acked() { for pair in $items; do case " $1 " in *" ${pair#*:} "*) ;; *) echo "stage@${pair%%:*}=acked acknowledgement imported at $R";; esac; done; }',
   'take lspacket; take import; take export; take lsreplica',
   'marker="$bay/.recover-restoration-$R"',
   'if [ "$role" = sibling ]; then',
@@ -133,11 +135,11 @@ export const DRIVE_SCRIPT = [
   '  [ "$(ls -1 "$bay/incoming" 2>/dev/null)" = "$seen" ] && break',
   'done',
   'if printf "%s\\n" "$out" | grep -q "is unlocked after restoration\\."; then',
-  '  rm -f "$marker"; echo "stage=unlocked $(printf "%s\\n" "$out" | grep "is unlocked after restoration\\." | tail -n 1)"; exit 0',
+  '  rm -f "$marker"; acked ""; echo "stage=unlocked $(printf "%s\\n" "$out" | grep "is unlocked after restoration\\." | tail -n 1)"; exit 0',
   'fi',
   'ls=$(ms "${lsreplica[@]}" 2>&1) || { echo "stage=awaiting-acks lsreplica failed: $(last "$ls")"; exit 1; }',
   'awaiting=$(printf "%s\\n" "$ls" | awaiting_of "$R" | tr "\\n" " " | sed "s/  */ /g; s/^ //; s/ $//")',
-  'if [ "$awaiting" = NOT-RESTORING ]; then rm -f "$marker"; echo "stage=restored $R is no longer in restoration"; exit 0; fi',
+  'if [ "$awaiting" = NOT-RESTORING ]; then rm -f "$marker"; acked ""; echo "stage=restored $R is no longer in restoration"; exit 0; fi',
   'awaiting=${awaiting% NOT-RESTORING}',
   'note=""; [ "$rc" -ne 0 ] && note="; import: $(last "$out")"',
   '[ -f "$marker" ] || date +%s > "$marker"',
@@ -147,7 +149,7 @@ export const DRIVE_SCRIPT = [
   // exit 2: generated, not all delivered (a sibling down): the packets wait in the bay; retry later.
   '  if [ "$erc" -eq 0 ]; then date +%s > "$marker"; note="$note; re-exported to $awaiting"; else note="$note; re-export: $(last "$again")"; fi',
   'fi',
-  'echo "stage=awaiting-acks awaiting $awaiting$note"; exit 1',
+  'acked "$awaiting"; echo "stage=awaiting-acks awaiting $awaiting$note"; exit 1',
 ].join('\n');
 
 /** A MultiSite command line as one step (export, verify). Args: {command}. */

@@ -1,6 +1,8 @@
 import { Topology } from '../../src/config/topology';
 import { stageLabel, stageOf, stagesForOthers } from '../../src/engine/checklist-stage';
+import { multisite } from '../../src/flavours/multisite';
 import { proposeRestoration } from '../../src/flavours/multisite/propose';
+import { blocksAsText } from '../helpers/blocks-text';
 import type { MultisiteNodeStatus, MultisiteReport } from '../../src/flavours/multisite/report';
 import { multisiteRestore } from '../../src/flavours/multisite/runbooks/restore';
 import { canonicalJson, PlanError, resolvePlan } from '../../src/runbook/resolve';
@@ -212,6 +214,34 @@ describe('multisite-restore plan', () => {
     expect(plan.warnings.join('\n')).toMatch(
       /c cannot be reached: it is not acknowledged and step 3 stays closed/,
     );
+  });
+});
+
+describe('status rendering', () => {
+  it('terminal and Slack: a row per replica, the proposal with the loss window, verdicts and the closed step 3', () => {
+    const unread = { ownOps: null, locked: null, restoring: null, actualWarnings: null, awaiting: null };
+    const dark = status('c', {
+      ...unread,
+      reachable: false,
+      matrix: null,
+      packets: null,
+      error: 'unreachable: connect ECONNREFUSED',
+    });
+    const r = report([{ ...lostA, ...unread }, status('b'), dark, status('d')]);
+    const text = multisite.render.statusText(r);
+    expect(text).toMatch(/^a +a +DATABASE LOST +— +— +0 +—\s*$/m);
+    expect(text).toMatch(/^c +c +UNREACHABLE +— +— +— +—\s*$/m);
+    expect(text).toContain(
+      'Proposal: restore a (evidence: database-lost); siblings b, c, d; step 3 closed (1 blocking)',
+    );
+    expect(text).toContain('  ✗ c: unknown (bays not readable)');
+    const slack = blocksAsText(multisite.render.statusMessage(r, ['multisite-restore']).blocks);
+    expect(slack).toContain('*Step 3 closed by*');
+    expect(slack).toContain('[Plan multisite-restore]');
+    expect(JSON.stringify(multisite.toJson(r))).toContain('"lossWindow"');
+    // Refused: a healthy family asked to restore one of its replicas.
+    const healthy = report([status('a'), status('b')]);
+    expect(multisite.render.proposalLine(healthy)).toBe('no restoration proposed');
   });
 });
 

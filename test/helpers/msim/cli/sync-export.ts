@@ -15,7 +15,8 @@ let counter = 0;
 /**
  * Export R→X: ops with origin Y and id > E_R[X][Y]; then E_R[X][*] := E_R[R][*] (assumption of
  * successful synchronization). While R is in restoration the packet carries the return-ack
- * request and R's own row; while R owes X an acknowledgement, the packet carries it.
+ * request and R's own row; while R owes X an acknowledgement, the packet carries it (and R's
+ * estimate of X stays where the restoration request put it).
  * The packet file is written before the commit and renamed into the bay after it.
  */
 export async function exportTo(config: HostConfig, client: Client, dest: string): Promise<string> {
@@ -54,12 +55,15 @@ export async function exportTo(config: HostConfig, client: Client, dest: string)
       ops,
     };
     writeFileSync(part, encodePacket(packet));
-    for (const [origin, n] of Object.entries(top))
-      await client.query(
-        `INSERT INTO epoch (row_replica, origin, n) VALUES ($1, $2, $3)
+    // sim-defined: while this replica owes `dest` a restoration acknowledgement it does not assume
+    // delivery, so re-exporting after a lost ack packet sends the rolled-back ops again.
+    if (!owes)
+      for (const [origin, n] of Object.entries(top))
+        await client.query(
+          `INSERT INTO epoch (row_replica, origin, n) VALUES ($1, $2, $3)
          ON CONFLICT (row_replica, origin) DO UPDATE SET n = EXCLUDED.n`,
-        [dest, origin, n],
-      );
+          [dest, origin, n],
+        );
   });
   const path = join(outgoing, name);
   renameSync(part, path);

@@ -225,3 +225,33 @@ it('lost packets during restoration: the restoration request is re-exported by t
   expect(done.out).toContain(UNLOCKED);
   expect((await f.records('boston')).map((r) => r.payload)).toEqual(['b1', 'b2', 'b3', 'b4', 'p1']);
 });
+
+it('a replica whose storage is lost says so; restorereplica -replace narrows the siblings it waits for; packets take the transit delay', async () => {
+  const f = (family = await startMultisiteFamily({
+    dialect: 'clearquest',
+    replicas: ['boston', 'paris', 'tokyo'],
+    transitDelayMs: 300,
+  }));
+  const run = async (r: string, sub: string, args: string[] = []) =>
+    f.run(r, 'multiutil', f.command(r, sub, args).slice(1));
+  await f.write('boston', 'b1');
+  const { file } = await f.backup('boston');
+  await f.loseStorage('boston');
+  const lost = await run('boston', 'lsepoch');
+  expect(lost.code).toBe(1);
+  expect(lost.stderr).toMatch(
+    /^multiutil: Error: Unable to open the replica database "msim_\w+_boston": it is empty or missing$/m,
+  );
+  expect(lost.stderr).not.toContain('msim-admin-pw');
+
+  expect((await f.run('boston', 'msim-db', ['restore', file])).code).toBe(0);
+  expect((await run('boston', 'restorereplica', ['-replace', 'paris'])).stdout).toContain(
+    'Restoration updates are required from: paris\n',
+  );
+  const started = Date.now();
+  expect((await run('boston', 'syncreplica', ['-export', '-fship', 'paris'])).code).toBe(0);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  await run('paris', 'syncreplica', ['-import', '-receive']);
+  await run('paris', 'syncreplica', ['-export', '-fship', 'boston']);
+  expect((await run('boston', 'syncreplica', ['-import', '-receive'])).stdout).toContain(UNLOCKED);
+});

@@ -102,7 +102,13 @@ async function main(): Promise<number> {
         throw new Error(`unknown tool ${tool ?? ''}`);
     }
   } catch (err) {
-    printErr(`${label}: Error: ${(err as Error).message}`);
+    const pgCode = (err as { code?: unknown }).code;
+    if (pgCode === '42P01' || pgCode === '3D000')
+      // undefined table / database: the storage is lost and not restored yet
+      printErr(
+        `${label}: Error: Unable to open the replica database "${config.db.database}": it is empty or missing`,
+      );
+    else printErr(`${label}: Error: ${(err as Error).message}`);
     return 1;
   }
 }

@@ -109,6 +109,12 @@ it('a truncated packet fails its checksum and changes nothing; a lost one leaves
   await f.write('boston', 'b1');
   f.faults.truncateNextPacket('paris');
   await exportTo(f, 'boston', 'paris');
+  const ls = await f.run('paris', 'multiutil', f.command('paris', 'lspacket', ['-long']).slice(1));
+  expect(ls.code).toBe(0); // the header survived: the packet is listed, flagged
+  expect(ls.stdout).toMatch(/^ {2}From: boston \(/m);
+  expect(ls.stdout).toContain('  Recipients: paris\n');
+  expect(ls.stdout).toContain('  Checksum: bad (packet checksum mismatch)');
+  expect(ls.stderr).toMatch(/fails its checksum .*syncreplica -import will reject it/);
   const r = await importAt(f, 'paris');
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(

@@ -4,6 +4,8 @@ import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { sshUser, type TestSshd } from '../sshd';
 import { readFaults, withFaultsLock, type Fault } from './cli/faults';
+import type { HostConfig } from './cli/host-config';
+import { connect } from './cli/store';
 
 export interface MsimFaults {
   /** SIGKILL the host's sshd (sessions too); its directory, keys and port stay for startSshd. */
@@ -18,6 +20,11 @@ export interface MsimFaults {
   delayNextPacket(to: string, ms: number): void;
   /** extension: the next import at `replica` is SIGKILLed right after its first packet commits. */
   killNextImport(replica: string): void;
+  /**
+   * extension: oplog retention at `replica` removes its oplog entries (records stay): an export
+   * that needs one fails with "Cannot find oplog entry …" (restoration impossible from there).
+   */
+  scrubOplog(replica: string): Promise<void>;
 }
 
 async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
@@ -38,6 +45,7 @@ async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
 export function familyFaults(
   sshdOf: (replica: string) => TestSshd,
   faultsFileOf: (replica: string) => string,
+  dbOf: (replica: string) => HostConfig['db'],
 ): MsimFaults & { release(): Promise<void> } {
   const restarted = new Map<string, ChildProcess>();
   const stopped = new Set<string>();
@@ -80,6 +88,14 @@ export function familyFaults(
     reorderNextPackets: (to) => add(to, { kind: 'reorder' }),
     delayNextPacket: (to, ms) => add(to, { kind: 'delay', ms }),
     killNextImport: (replica) => add(replica, { kind: 'killImport' }),
+    async scrubOplog(replica) {
+      const c = await connect(dbOf(replica));
+      try {
+        await c.query('DELETE FROM oplog');
+      } finally {
+        await c.end();
+      }
+    },
     async release() {
       await Promise.all([...restarted.values()].map(end));
       restarted.clear();

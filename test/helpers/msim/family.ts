@@ -89,6 +89,7 @@ export async function startMultisiteFamily(options: {
   const faults = familyFaults(
     (r) => sshds[replicas.indexOf(r)]!,
     (r) => join(root, r, 'MSIM_FAULTS'),
+    (r) => ({ host: '127.0.0.1', port: 5432, database: `msim_${tag}_${r}`, user: 'postgres' }),
   );
   const cleanup = async () => {
     await faults.release();

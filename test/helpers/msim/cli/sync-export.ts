@@ -6,7 +6,7 @@ import type { HostConfig } from './host-config';
 import * as msg from './messages';
 import { encodePacket, newPacketId, packetName, SHIPPING_ORDER_PREFIX, type Packet } from './packet';
 import { ship, shippingOrderText } from './ship';
-import { inTransaction, matrix, MsimError, opsAfter, replicas, selfRow } from './store';
+import { inTransaction, matrix, MsimError, opsAfter, replicas, selfRow, type Op, type Row } from './store';
 
 export type Print = (line: string) => void;
 
@@ -32,6 +32,14 @@ export async function exportTo(config: HostConfig, client: Client, dest: string)
     const top = { ...(m[self.name] ?? {}) };
     const base = { ...(m[dest] ?? {}) };
     const ops = (await opsAfter(client, base)).filter((op) => op.oid <= (top[op.origin] ?? 0));
+    const gap = firstGap(ops, base, top);
+    if (gap)
+      // sim-defined wording around the documented "Cannot find oplog entry": the entries the
+      // receiver needs were scrubbed here, so this replica cannot bring it up to date.
+      throw new MsimError(
+        'oplog-scrubbed',
+        `Cannot find oplog entry ${gap.oid} for replica "${gap.origin}" (scrubbed): cannot generate an update for "${dest}"`,
+      );
     const owes = self.owes_ack_to.includes(dest);
     const packet: Packet = {
       header: {
@@ -68,6 +76,15 @@ export async function exportTo(config: HostConfig, client: Client, dest: string)
   const path = join(outgoing, name);
   renameSync(part, path);
   return path;
+}
+
+/** The first op between base and top that the oplog no longer holds (scrubbed), if any. */
+function firstGap(ops: Op[], base: Row, top: Row): { origin: string; oid: number } | undefined {
+  const have = new Set(ops.map((op) => `${op.origin}\u0000${op.oid}`));
+  for (const [origin, n] of Object.entries(top))
+    for (let oid = (base[origin] ?? 0) + 1; oid <= n; oid++)
+      if (!have.has(`${origin}\u0000${oid}`)) return { origin, oid };
+  return undefined;
 }
 
 /** The incarnation of the restoration being acknowledged: the one last seen from that replica. */

@@ -255,3 +255,42 @@ it('a replica whose storage is lost says so; restorereplica -replace narrows the
   await run('paris', 'syncreplica', ['-export', '-fship', 'boston']);
   expect((await run('boston', 'syncreplica', ['-import', '-receive'])).stdout).toContain(UNLOCKED);
 });
+
+it('four siblings acknowledge in parallel: packets arriving at once are all imported, then the replica unlocks', async () => {
+  const siblings = ['paris', 'tokyo', 'sydney', 'lima'];
+  const f = (family = await startMultisiteFamily({
+    dialect: 'clearquest',
+    replicas: ['boston', ...siblings],
+  }));
+  const run = async (r: string, sub: string, args: string[] = []) => {
+    const out = await f.run(r, 'multiutil', f.command(r, sub, args).slice(1));
+    expect(out.code).toBe(0);
+    return out.stdout;
+  };
+  await f.write('boston', 'b1');
+  const { file } = await f.backup('boston');
+  await f.write('boston', 'b2');
+  await f.sync('boston');
+  await Promise.all(siblings.map((s) => f.write(s, `${s}1`)));
+  await f.loseStorage('boston');
+  await f.run('boston', 'msim-db', ['restore', file]);
+  await run('boston', 'restorereplica');
+  await run('boston', 'syncreplica', ['-export', '-fship', ...siblings]);
+  await Promise.all(
+    siblings.map(async (s) => {
+      await run(s, 'syncreplica', ['-import', '-receive']);
+      await run(s, 'syncreplica', ['-export', '-fship', 'boston']);
+    }),
+  );
+  const out = await run('boston', 'syncreplica', ['-import', '-receive']);
+  expect(out.match(/^Applied sync\. packet /gm)).toHaveLength(4);
+  expect(out.trimEnd().split('\n').pop()).toBe(UNLOCKED);
+  expect((await f.records('boston')).map((r) => r.payload).sort()).toEqual([
+    'b1',
+    'b2',
+    'lima1',
+    'paris1',
+    'sydney1',
+    'tokyo1',
+  ]);
+});

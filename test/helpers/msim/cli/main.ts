@@ -3,6 +3,7 @@
  * `node msim-cli.js <tool> <args...>` with MSIM_HOST_CONFIG pointing at that host's config.
  * Arguments (the CQ -password included) are never echoed.
  */
+import { existsSync, rmSync } from 'node:fs';
 import type { Client } from 'pg';
 import { checkScope, parseArgs } from './args';
 import { cleartool } from './cleartool';
@@ -64,6 +65,10 @@ async function shippingServer(config: HostConfig, argv: string[]): Promise<numbe
   if (argv[0] === '-poll') {
     let failed = 0;
     for (const o of pendingOrders(config)) {
+      if (!existsSync(o.packet)) {
+        rmSync(o.order, { force: true }); // its packet went with an earlier delivery
+        continue;
+      }
       const r = await ship(config, o.packet, o.dest);
       if (r.ok) print(msg.forwarded(o.packet));
       else {

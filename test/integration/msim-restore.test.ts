@@ -240,7 +240,7 @@ it('a replica whose storage is lost says so; restorereplica -replace narrows the
   const lost = await run('boston', 'lsepoch');
   expect(lost.code).toBe(1);
   expect(lost.stderr).toMatch(
-    /^multiutil: Error: Unable to open the replica database "msim_\w+_boston": it is empty or missing$/m,
+    /^multiutil: Error: Unable to open the replica database "msim_\w+_boston": it is empty or missing \(relation "replica" does not exist\)$/m,
   );
   expect(lost.stderr).not.toContain('msim-admin-pw');
 

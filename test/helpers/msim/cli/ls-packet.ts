@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Client } from 'pg';
 import type { Args } from './args';
 import type { HostConfig } from './host-config';
-import { listPackets, missingPredecessors, readPacketHeader, sentDate, type Packet } from './packet';
+import { listPackets, missingPredecessors, readPacket, sentDate, type Packet } from './packet';
 import type { Print } from './sync-export';
 import { matrix, selfRow, type Row } from './store';
 
@@ -19,8 +19,6 @@ function ranges(packet: Packet): string {
  * doc lists them (`Multiutil: Packet `path':`, Type, Sent, From NAME (GUID), Clan, Recipients,
  * Family); a recipient followed by `*` can be imported here now (ClearCase convention, used in
  * both dialects). -long adds the oplog ids, the recovery incarnation and the restoration flags.
- * A packet whose tail is lost is still listed from its header, with `  Checksum: bad (…)` and a
- * warning on stderr (exit 0); a file whose header is unreadable is an error (exit 1).
  */
 export async function lsPacket(
   config: HostConfig,
@@ -39,9 +37,8 @@ export async function lsPacket(
   let own: { name: string; row: Row; imported: Set<string> } | undefined;
   for (const { path } of paths) {
     let packet: Packet;
-    let corrupt: string | undefined;
     try {
-      ({ packet, corrupt } = readPacketHeader(path));
+      packet = readPacket(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // imported meanwhile
       exit = 1;
@@ -66,13 +63,11 @@ export async function lsPacket(
         };
       }
       const missing = missingPredecessors(packet, own.row);
-      importable = corrupt
-        ? `no (${corrupt}: syncreplica -import will reject it)`
-        : own.imported.has(h.id)
-          ? 'already imported'
-          : missing.length > 0
-            ? `no (waiting for earlier operations from ${missing.join(', ')})`
-            : 'yes';
+      importable = own.imported.has(h.id)
+        ? 'already imported'
+        : missing.length > 0
+          ? `no (waiting for earlier operations from ${missing.join(', ')})`
+          : 'yes';
     }
     print(`${prefix}: Packet \`${path}':`);
     print(`  Type: ${h.type}`);
@@ -83,12 +78,6 @@ export async function lsPacket(
       `  Recipients: ${h.recipients.map((r) => (importable === 'yes' && r === config.replica ? `${r}*` : r)).join(' ')}`,
     );
     print(`  Family: ${h.family}`);
-    if (corrupt) {
-      print(`  Checksum: bad (${corrupt})`);
-      printErr(
-        `${prefix}: Warning: Packet \`${path}' fails its checksum (${corrupt}); syncreplica -import will reject it`,
-      );
-    }
     if (!args.flags.long) continue;
     print(`  Part: ${h.part.replace('/', ' of ')}`);
     print(`  Created at replica: ${h.from}`);
@@ -96,7 +85,7 @@ export async function lsPacket(
     print(`  Restoration request: ${h.restorationRequest ? 'yes' : 'no'}`);
     if (h.ackFor)
       print(`  Acknowledges restoration of: ${h.ackFor} (recovery incarnation ${h.ackIncarnation})`);
-    print(`  Oplog IDs: ${corrupt ? 'unknown' : ranges(packet)}`);
+    print(`  Oplog IDs: ${ranges(packet)}`);
     if (importable) print(`  Importable: ${importable}`);
   }
   return exit;

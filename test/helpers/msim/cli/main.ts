@@ -111,7 +111,7 @@ async function main(): Promise<number> {
     if (pgCode === '42P01' || pgCode === '3D000')
       // undefined table / database: the storage is lost and not restored yet
       printErr(
-        `${label}: Error: Unable to open the replica database "${config.db.database}": it is empty or missing`,
+        `${label}: Error: Unable to open the replica database "${config.db.database}": it is empty or missing (${(err as Error).message})`,
       );
     else printErr(`${label}: Error: ${(err as Error).message}`);
     return 1;

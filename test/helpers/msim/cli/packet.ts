@@ -121,26 +121,6 @@ export function readPacket(path: string): Packet {
 }
 
 /**
- * For listing: a packet whose tail was lost still names its sender and recipients in its header,
- * as lspacket shows them; `corrupt` says why an import will reject it (ops then unknown: empty).
- */
-export function readPacketHeader(path: string): { packet: Packet; corrupt?: string } {
-  const text = readFileSync(path, 'utf8');
-  try {
-    return { packet: decodePacket(text) };
-  } catch (err) {
-    if (!(err instanceof PacketError)) throw err;
-    const [magic, header] = text.split('\n');
-    if (magic !== MAGIC || header === undefined) throw err;
-    try {
-      return { packet: { header: JSON.parse(header) as PacketHeader, ops: [] }, corrupt: err.message };
-    } catch {
-      throw err; // not even the header survived
-    }
-  }
-}
-
-/**
  * Whether `have` (the receiver's own row) already holds everything the packet's ops build on:
  * for every origin the packet carries ops for, base[origin] <= have[origin]. Otherwise the
  * packet waits for its predecessor. Returns the origins that are missing.

@@ -83,6 +83,12 @@ it('restoring a replica recovers exactly its ops up to its last export, stays lo
       'To avoid permanent data loss, your VOB administrator must initiate the documented replica restoration procedure.',
   );
 
+  // The mirror warning, seen from a sibling.
+  const mirror = await s.run('paris', f.command('paris', 'lsepoch', ['-actual', 'boston']));
+  expect(mirror.out).toContain(
+    'The replica "paris" has more oplog entries for "boston" than "boston" has for itself.',
+  );
+
   const restore = await s.run('boston', f.command('boston', 'restorereplica'));
   expect(restore.out).toContain('Restoration updates are required from: paris, tokyo');
   expect(await f.state('boston')).toMatchObject({ locked: true, restoring: true });

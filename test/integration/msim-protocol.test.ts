@@ -109,6 +109,11 @@ it('a truncated packet fails its checksum and changes nothing; a lost one leaves
   await f.write('boston', 'b1');
   f.faults.truncateNextPacket('paris');
   await exportTo(f, 'boston', 'paris');
+  const ls = await f.run('paris', 'multiutil', f.command('paris', 'lspacket', ['-long']).slice(1));
+  expect(ls.code).toBe(1); // unknown, not "nothing pending"
+  expect(ls.stderr).toMatch(
+    /^Multiutil: Error: Packet `\S+sync_paris_\S+' is unreadable: packet checksum mismatch$/m,
+  );
   const r = await importAt(f, 'paris');
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(
@@ -140,4 +145,20 @@ it('an import killed right after a commit is safe to re-run', async () => {
   expect(again.stdout).toMatch(/was already imported; ignored/);
   expect((await f.records('paris')).map((r) => r.payload)).toEqual(['b1', 'b2']);
   expect(existsSync(join(f.host('paris').bay, 'incoming', 'rejected'))).toBe(false);
+});
+
+it('an export that needs scrubbed oplog entries fails with "Cannot find oplog entry" and changes nothing', async () => {
+  const f = await start();
+  await f.write('boston', 'b1');
+  await f.sync('boston', ['paris']);
+  await f.faults.scrubOplog('paris');
+  const r = await f.run(
+    'paris',
+    'multiutil',
+    f.command('paris', 'syncreplica', ['-export', '-fship', 'tokyo']).slice(1),
+  );
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/^multiutil: Error: Cannot find oplog entry 1 for replica "boston" \(scrubbed\)/m);
+  expect(readdirSync(join(f.host('paris').bay, 'outgoing'))).toEqual([]);
+  expect((await f.records('paris')).map((x) => x.payload)).toEqual(['b1']); // records stay
 });

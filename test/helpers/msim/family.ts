@@ -1,16 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { shareWithSshUser, sshUser, startSshd, type TestSshd } from '../sshd';
+import { shareWithSshUser, startSshd, type TestSshd } from '../sshd';
 import { msimBundle } from './bundle';
-import { readFaults, withFaultsLock, type Fault } from './cli/faults';
 import type { MsimDialect } from './cli/host-config';
 import { MSIM_SCHEMA, seedStatements } from './cli/schema';
 import { connect, matrix, selfRow, writeOp } from './cli/store';
+import { familyFaults, type MsimFaults } from './family-faults';
 import { hostConfig, runLocal, shippingKey, writeWrappers, type CliResult } from './hosts';
 
 export type { MsimDialect } from './cli/host-config';
@@ -36,17 +34,7 @@ export interface MsimFamily {
   sync(from: string, to?: string[]): Promise<void>;
   backup(replica: string): Promise<{ file: string; manifest: string }>;
   loseStorage(replica: string): Promise<void>;
-  faults: {
-    stopSshd(replica: string): Promise<void>;
-    startSshd(replica: string): Promise<void>;
-    dropNextPacket(to: string): void;
-    truncateNextPacket(to: string): void;
-    duplicateNextPacket(to: string): void;
-    reorderNextPackets(to: string): void;
-    delayNextPacket(to: string, ms: number): void;
-    /** extension: the next import at `replica` is SIGKILLed right after its first packet commits. */
-    killNextImport(replica: string): void;
-  };
+  faults: MsimFaults;
   state(
     replica: string,
   ): Promise<{ locked: boolean; restoring: boolean; epochRow: Record<string, number>; ops: number }>;
@@ -74,20 +62,6 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const s = tcpConnect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => (s.destroy(), resolve(false)));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`sshd did not come back on ${port}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /**
  * A MultiSite family on this machine: one simulated host per replica (its own sshd, binaries,
  * storage bays and PostgreSQL database). See test/helpers/msim/README.md.
@@ -112,9 +86,13 @@ export async function startMultisiteFamily(options: {
   const tag = randomBytes(4).toString('hex');
   const sshds: TestSshd[] = [];
   const databases: string[] = [];
-  const restarted = new Map<string, ChildProcess>();
+  const faults = familyFaults(
+    (r) => sshds[replicas.indexOf(r)]!,
+    (r) => join(root, r, 'MSIM_FAULTS'),
+    (r) => ({ host: '127.0.0.1', port: 5432, database: `msim_${tag}_${r}`, user: 'postgres' }),
+  );
   const cleanup = async () => {
-    for (const child of restarted.values()) child.kill('SIGKILL');
+    await faults.release();
     await Promise.all(sshds.map((s) => s.stop().catch(() => undefined)));
     await admin(async (c) => {
       for (const db of databases) await c.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
@@ -200,7 +178,7 @@ export async function startMultisiteFamily(options: {
       }),
     );
     shareWithSshUser(root);
-    return makeFamily({ dialect, family, clan, root, hosts, configs, restarted, cleanup });
+    return makeFamily({ dialect, family, clan, root, hosts, configs, faults, cleanup });
   } catch (err) {
     await cleanup();
     throw err;
@@ -214,10 +192,10 @@ function makeFamily(ctx: {
   root: string;
   hosts: MsimHost[];
   configs: ReturnType<typeof hostConfig>[];
-  restarted: Map<string, ChildProcess>;
+  faults: MsimFaults;
   cleanup: () => Promise<void>;
 }): MsimFamily {
-  const { dialect, family, clan, hosts, configs, restarted } = ctx;
+  const { dialect, family, clan, hosts, configs, faults } = ctx;
   const vob = `/vobs/${family.toLowerCase()}`;
   const host = (replica: string): MsimHost => {
     const h = hosts.find((x) => x.replica === replica);
@@ -267,14 +245,6 @@ function makeFamily(ctx: {
       throw new Error(`${replica}: ${argv.slice(0, 3).join(' ')} exited ${r.code}: ${r.stderr || r.stdout}`);
     return r;
   };
-  const addFault = (to: string, fault: Fault) => {
-    const file = config(to).faultsFile;
-    withFaultsLock(file, () => {
-      writeFileSync(file, JSON.stringify([...readFaults(file), fault]));
-      const { uid, gid, dedicated } = sshUser();
-      if (dedicated) chownSync(file, uid, gid);
-    });
-  };
   return {
     dialect,
     family,
@@ -303,32 +273,7 @@ function makeFamily(ctx: {
         await c.query(`CREATE DATABASE "${db}"`);
       });
     },
-    faults: {
-      async stopSshd(replica) {
-        const child = restarted.get(replica);
-        if (child) {
-          restarted.delete(replica);
-          const gone = new Promise((r) => child.once('exit', r));
-          child.kill('SIGKILL');
-          await gone;
-        } else await host(replica).sshd.kill(); // keeps its directory: same port and keys on restart
-      },
-      async startSshd(replica) {
-        if (restarted.has(replica)) return;
-        const sshd = host(replica).sshd;
-        const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(sshd.dir, 'sshd_config')], {
-          stdio: 'ignore',
-        });
-        restarted.set(replica, child);
-        await waitForPort(sshd.port);
-      },
-      dropNextPacket: (to) => addFault(to, { kind: 'drop' }),
-      truncateNextPacket: (to) => addFault(to, { kind: 'truncate' }),
-      duplicateNextPacket: (to) => addFault(to, { kind: 'duplicate' }),
-      reorderNextPackets: (to) => addFault(to, { kind: 'reorder' }),
-      delayNextPacket: (to, ms) => addFault(to, { kind: 'delay', ms }),
-      killNextImport: (replica) => addFault(replica, { kind: 'killImport' }),
-    },
+    faults,
     state: (replica) =>
       withDb(replica, async (c) => {
         const self = await selfRow(c);

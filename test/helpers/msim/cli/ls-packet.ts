@@ -40,6 +40,7 @@ export async function lsPacket(
     try {
       packet = readPacket(path);
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // imported meanwhile
       exit = 1;
       printErr(`${prefix}: Error: Packet \`${path}' is unreadable: ${(err as Error).message}`);
       continue;

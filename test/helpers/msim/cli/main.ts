@@ -3,6 +3,7 @@
  * `node msim-cli.js <tool> <args...>` with MSIM_HOST_CONFIG pointing at that host's config.
  * Arguments (the CQ -password included) are never echoed.
  */
+import { existsSync, rmSync } from 'node:fs';
 import type { Client } from 'pg';
 import { checkScope, parseArgs } from './args';
 import { cleartool } from './cleartool';
@@ -64,6 +65,10 @@ async function shippingServer(config: HostConfig, argv: string[]): Promise<numbe
   if (argv[0] === '-poll') {
     let failed = 0;
     for (const o of pendingOrders(config)) {
+      if (!existsSync(o.packet)) {
+        rmSync(o.order, { force: true }); // its packet went with an earlier delivery
+        continue;
+      }
       const r = await ship(config, o.packet, o.dest);
       if (r.ok) print(msg.forwarded(o.packet));
       else {
@@ -102,7 +107,13 @@ async function main(): Promise<number> {
         throw new Error(`unknown tool ${tool ?? ''}`);
     }
   } catch (err) {
-    printErr(`${label}: Error: ${(err as Error).message}`);
+    const pgCode = (err as { code?: unknown }).code;
+    if (pgCode === '42P01' || pgCode === '3D000')
+      // undefined table / database: the storage is lost and not restored yet
+      printErr(
+        `${label}: Error: Unable to open the replica database "${config.db.database}": it is empty or missing (${(err as Error).message})`,
+      );
+    else printErr(`${label}: Error: ${(err as Error).message}`);
     return 1;
   }
 }

@@ -114,7 +114,8 @@ export async function receive(config: HostConfig, name: string, body: Buffer): P
     writeFileSync(join(held, name), body); // released after the next packet lands
     return;
   }
-  if (fault?.kind === 'truncate') body = body.subarray(0, Math.floor(body.length / 2));
+  // The tail is lost (an interrupted transfer): the header survives, the checksum does not.
+  if (fault?.kind === 'truncate') body = body.subarray(0, body.length - 40);
   place(incoming, name, body);
   if (fault?.kind === 'duplicate') place(incoming, `${name}_dup`, body, new Date(Date.now() + 1000));
   let heldNames: string[] = [];

@@ -6,7 +6,7 @@ import type { HostConfig } from './host-config';
 import * as msg from './messages';
 import { encodePacket, newPacketId, packetName, SHIPPING_ORDER_PREFIX, type Packet } from './packet';
 import { ship, shippingOrderText } from './ship';
-import { inTransaction, matrix, MsimError, opsAfter, replicas, selfRow } from './store';
+import { inTransaction, matrix, MsimError, opsAfter, replicas, selfRow, type Op, type Row } from './store';
 
 export type Print = (line: string) => void;
 
@@ -15,7 +15,8 @@ let counter = 0;
 /**
  * Export R→X: ops with origin Y and id > E_R[X][Y]; then E_R[X][*] := E_R[R][*] (assumption of
  * successful synchronization). While R is in restoration the packet carries the return-ack
- * request and R's own row; while R owes X an acknowledgement, the packet carries it.
+ * request and R's own row; while R owes X an acknowledgement, the packet carries it (and R's
+ * estimate of X stays where the restoration request put it).
  * The packet file is written before the commit and renamed into the bay after it.
  */
 export async function exportTo(config: HostConfig, client: Client, dest: string): Promise<string> {
@@ -31,6 +32,14 @@ export async function exportTo(config: HostConfig, client: Client, dest: string)
     const top = { ...(m[self.name] ?? {}) };
     const base = { ...(m[dest] ?? {}) };
     const ops = (await opsAfter(client, base)).filter((op) => op.oid <= (top[op.origin] ?? 0));
+    const gap = firstGap(ops, base, top);
+    if (gap)
+      // sim-defined wording around the documented "Cannot find oplog entry": the entries the
+      // receiver needs were scrubbed here, so this replica cannot bring it up to date.
+      throw new MsimError(
+        'oplog-scrubbed',
+        `Cannot find oplog entry ${gap.oid} for replica "${gap.origin}" (scrubbed): cannot generate an update for "${dest}"`,
+      );
     const owes = self.owes_ack_to.includes(dest);
     const packet: Packet = {
       header: {
@@ -54,16 +63,28 @@ export async function exportTo(config: HostConfig, client: Client, dest: string)
       ops,
     };
     writeFileSync(part, encodePacket(packet));
-    for (const [origin, n] of Object.entries(top))
-      await client.query(
-        `INSERT INTO epoch (row_replica, origin, n) VALUES ($1, $2, $3)
+    // sim-defined: while this replica owes `dest` a restoration acknowledgement it does not assume
+    // delivery, so re-exporting after a lost ack packet sends the rolled-back ops again.
+    if (!owes)
+      for (const [origin, n] of Object.entries(top))
+        await client.query(
+          `INSERT INTO epoch (row_replica, origin, n) VALUES ($1, $2, $3)
          ON CONFLICT (row_replica, origin) DO UPDATE SET n = EXCLUDED.n`,
-        [dest, origin, n],
-      );
+          [dest, origin, n],
+        );
   });
   const path = join(outgoing, name);
   renameSync(part, path);
   return path;
+}
+
+/** The first op between base and top that the oplog no longer holds (scrubbed), if any. */
+function firstGap(ops: Op[], base: Row, top: Row): { origin: string; oid: number } | undefined {
+  const have = new Set(ops.map((op) => `${op.origin}\u0000${op.oid}`));
+  for (const [origin, n] of Object.entries(top))
+    for (let oid = (base[origin] ?? 0) + 1; oid <= n; oid++)
+      if (!have.has(`${origin}\u0000${oid}`)) return { origin, oid };
+  return undefined;
 }
 
 /** The incarnation of the restoration being acknowledged: the one last seen from that replica. */

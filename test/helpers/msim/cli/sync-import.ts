@@ -47,11 +47,16 @@ export async function syncImport(
       }
       pending.push({ path: f.path, packet });
     } catch (err) {
+      if (gone(err)) continue; // imported and removed by a concurrent import of this replica
       if (!(err instanceof PacketError) && !(err instanceof SyntaxError)) throw err;
       exit = 1;
       const rejected = join(dirname(f.path), 'rejected');
       mkdirSync(rejected, { recursive: true });
-      renameSync(f.path, join(rejected, basename(f.path)));
+      try {
+        renameSync(f.path, join(rejected, basename(f.path)));
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
       print(
         `${tool}: Error: Packet ${f.path} is corrupt (${err.message}); nothing imported from it; moved to ${rejected}`,
       );
@@ -92,6 +97,8 @@ export async function syncImport(
     );
   return exit;
 }
+
+const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 function expand(pnames: string[]): { path: string }[] {
   return pnames.flatMap((p) => (statSync(p).isDirectory() ? listPackets(p) : [{ path: p }]));

@@ -109,3 +109,38 @@ it('restores a replica from backup: four siblings acknowledge in parallel, ops u
   // Boston takes writes again, with the next oplog id after what came back.
   expect(await f.write('boston', 'b6')).toBe(5);
 });
+
+it('ClearCase: checkvob before restorereplica, and the VOB unlocked with cleartool after the last acknowledgement', async () => {
+  const f = (family = await startMultisiteFamily({
+    dialect: 'clearcase',
+    replicas: ['boston', 'paris', 'tokyo'],
+  }));
+  await f.write('boston', 'b1');
+  await f.sync('boston');
+  const backup = await f.backup('boston');
+  await f.write('boston', 'b2');
+  await f.sync('boston');
+  await f.loseStorage('boston');
+  const topology = multisiteTopology(f, { backups: { boston: backup } });
+  const engine = (rt = await pgEngine(topology, prefix, env));
+  const outcome = await startRun(engine.deps, {
+    topology: topology.name,
+    runbook: 'multisite-restore',
+    target: 'boston',
+    requester: { id: 'alice' },
+  });
+  if (outcome.kind !== 'started') throw new Error(outcome.kind);
+  expect(outcome.plan.steps.map((s) => s.templateId)).toContain('unlock-vob');
+  const { state, reason } = await driveToEnd(engine, outcome.run.id);
+  expect({ state, reason }).toEqual({ state: 'done', reason: null });
+  expect((await stepResult(engine, outcome.run.id, 'restorereplica'))?.result?.stdoutTail).toMatch(
+    /checkvob: no problems found in VOB "\/vobs\/[a-z]+"[\s\S]*is locked for restoration/,
+  );
+  const acks = (await stepResult(engine, outcome.run.id, 'acknowledgements'))?.result;
+  expect(acks?.checklist?.map((c) => c.stage)).toEqual(['restored', 'acked', 'acked']);
+  expect((await stepResult(engine, outcome.run.id, 'unlock-vob'))?.result?.stdoutTail).toMatch(
+    /Unlocked versioned object base/,
+  );
+  expect(await f.state('boston')).toMatchObject({ locked: false, restoring: false });
+  for (const r of ['boston', 'paris', 'tokyo']) expect(await payloads(f, r)).toEqual(['b1', 'b2']);
+});

@@ -31,8 +31,6 @@ export const MultisiteTopologySettings = z
       .optional(),
     /** How long a sibling may stay silent after R's restoration packet before R exports to it again. */
     reexportAfterMs: z.number().int().positive().default(30_000),
-    /** How long step 3 (no pending packets from R) and the acknowledgement phase may take. */
-    ackTimeoutMs: z.number().int().positive().default(3_600_000),
   })
   .strict()
   .refine((s) => (s.dialect === 'clearquest' ? !!s.family : !!s.vobTag), {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { RecoverConfig } from '../config/topology';
-import { secretsOf } from '../config/env';
+import { secretFromEnv, secretsOf } from '../config/env';
 import { DbRegistry } from '../db/connect';
 import { commandActionExecutors } from '../engine/command-actions';
 import { hostActionExecutors } from '../engine/host-actions';
@@ -82,12 +82,17 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
       executors: options.executors ?? {
         ...sqlExecutors(),
         ...hostActionExecutors({ hosts, env: options.env ?? {} }),
-        ...commandActionExecutors({ hosts, secrets }),
+        ...commandActionExecutors({
+          hosts,
+          secrets,
+          secretValue: (name) => secretFromEnv(name, options.env),
+        }),
         ...ruleActionExecutors(),
       },
       runbook: options.runbook ?? getRunbook,
       groups: options.groups ?? (async () => options.config.groups),
-      inspect: (topology) => inspectTopology(topology, { dbs, hosts }),
+      inspect: (topology) =>
+        inspectTopology(topology, { dbs, hosts, secret: (name) => secretFromEnv(name, options.env) }),
       checkPlan: (plan, topology) => checkDumpTools(plan, topology, dbs, options.env?.PATH),
       clock,
       liveness: livenessFor(undefined),
@@ -105,7 +110,7 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
         describe: (topology, nodes) =>
           Promise.all(
             topology.nodes
-              .filter((n) => nodes.includes(n.name))
+              .filter((n) => nodes.includes(n.name) && n.db)
               .map((n) => describeHoldings(dbs.get(n, topology.name))),
           ),
       },

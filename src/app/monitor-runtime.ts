@@ -16,7 +16,7 @@ import {
 } from '../monitor/schedule';
 import { monitorWarnings } from '../monitor/settings';
 import { inspectTopology } from '../status/inspect';
-import { secretsOf } from '../config/env';
+import { secretFromEnv, secretsOf } from '../config/env';
 import { HostExecutors } from '../hosts/executors';
 
 export interface MonitorRuntimeOptions {
@@ -62,7 +62,7 @@ export async function startMonitorRuntime(o: MonitorRuntimeOptions): Promise<Mon
     topology: (name) => byName.get(name),
     async inspect(t) {
       try {
-        return await inspectTopology(t, { dbs, hosts });
+        return await inspectTopology(t, { dbs, hosts, secret: (name) => secretFromEnv(name, o.env ?? {}) });
       } finally {
         await dbs.release(t.name);
       }

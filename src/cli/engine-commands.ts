@@ -10,7 +10,7 @@ import { inspectTopology } from '../status/inspect';
 import { getRunbook } from '../runbook/registry';
 import type { CliContext } from './context';
 import { EXIT_OK, UsageError } from './exit-codes';
-import { redisPrefix, secretsOf, workerTimings } from '../config/env';
+import { redisPrefix, secretFromEnv, secretsOf, workerTimings } from '../config/env';
 import { configFrom, followRun, optionalConfigFrom, withRuntime, type ConfigOption } from './runtime';
 import { alignedTable } from '../render/table';
 
@@ -37,11 +37,16 @@ export function registerEngineCommands(program: Command, ctx: CliContext): void 
     ) {
       const config = configFrom(opts, ctx);
       const dbs = new DbRegistry({ env: ctx.env });
-      const secrets = config.topologies.flatMap((t) => secretsOf(t, ctx.env));
-      const hosts = new HostExecutors({ secrets });
+      // Flavours that probe over SSH (Tungsten, MultiSite) need the hosts to plan.
+      const hosts = new HostExecutors({ secrets: config.topologies.flatMap((t) => secretsOf(t, ctx.env)) });
       try {
         const plan = await planFor(
-          { config, runbook: getRunbook, inspect: (t) => inspectTopology(t, { dbs, hosts }) },
+          {
+            config,
+            runbook: getRunbook,
+            inspect: (t) =>
+              inspectTopology(t, { dbs, hosts, secret: (name) => secretFromEnv(name, ctx.env) }),
+          },
           topology,
           runbook,
           opts.target ?? null,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { findTopology, loadConfig } from '../config/load';
-import { secretsOf } from '../config/env';
+import { secretFromEnv, secretsOf } from '../config/env';
 import { DbRegistry } from '../db/connect';
 import { HostExecutors } from '../hosts/executors';
 import { flavourOf } from '../flavours/registry';
@@ -30,7 +30,11 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const registry = new DbRegistry({ env: ctx.env });
       const hosts = new HostExecutors({ secrets: secretsOf(topology, ctx.env) });
       try {
-        const report = await inspectTopology(topology, { dbs: registry, hosts });
+        const report = await inspectTopology(topology, {
+          dbs: registry,
+          hosts,
+          secret: (name) => secretFromEnv(name, ctx.env),
+        });
         const flavour = flavourOf(topology.flavour);
         ctx.stdout.write(
           opts.json

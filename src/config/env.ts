@@ -91,10 +91,12 @@ export function heartbeatFile(env: NodeJS.ProcessEnv = process.env): string | un
   return env.RECOVER_HEARTBEAT_FILE || undefined;
 }
 
-/** The database passwords of a topology's nodes, to redact from every command's output. */
+/** The passwords of a topology (its nodes' databases, a MultiSite CLI's), to redact from every command's output. */
 export function secretsOf(
-  topology: { nodes: { db?: { passwordEnv?: string } }[] },
+  topology: { nodes: { db?: { passwordEnv?: string } }[]; multisite?: { passwordEnv?: string } },
   env?: NodeJS.ProcessEnv,
 ): string[] {
-  return topology.nodes.map((n) => secretFromEnv(n.db?.passwordEnv, env)).filter((s): s is string => !!s);
+  return [...topology.nodes.map((n) => n.db?.passwordEnv), topology.multisite?.passwordEnv]
+    .map((name) => secretFromEnv(name, env))
+    .filter((s): s is string => !!s);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Argv } from './argv';
+import { MultisiteNodeSettings, MultisiteTopologySettings } from '../flavours/multisite/config';
 import { PostgresNodeSettings, PostgresTopologySettings } from '../flavours/postgres-streaming/config';
 import { TungstenNodeSettings, TungstenTopologySettings } from '../flavours/tungsten/config';
 
@@ -87,6 +88,7 @@ export const NodeConfig = z
     coremediaHome: z.string().startsWith('/', 'must be an absolute path').optional(),
     postgres: PostgresNodeSettings.optional(),
     tungsten: TungstenNodeSettings.optional(),
+    multisite: MultisiteNodeSettings.optional(),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
@@ -176,6 +178,7 @@ export const Topology = z
     nodes: z.array(NodeConfig).min(1),
     postgres: PostgresTopologySettings.optional(),
     tungsten: TungstenTopologySettings.optional(),
+    multisite: MultisiteTopologySettings.optional(),
     probe: ProbeSettings.default({ timeoutMs: 5000 }),
     access: Access.default({ approvers: [], approvalTtlMinutes: 15 }),
     // Every topology is watched unless it says `monitor: { enabled: false }` (or has no channel).

@@ -14,6 +14,7 @@ import type {
   ResolvedProbe,
   StepResult,
 } from '../runbook/types';
+import { stageOf, stagesForOthers } from './checklist-stage';
 import type { ExecContext, ExecutorRegistry } from './executors';
 import { CaptureArgError, fillCaptureRefs } from '../runbook/capture-args';
 
@@ -22,6 +23,8 @@ export interface CommandActionOptions {
   /** Runs 'local' commands (on the bot's own host); a LocalExecutor by default. */
   local?: HostExecutor;
   secrets?: readonly string[];
+  /** The value of a `stdinSecret` environment variable (never stored, never shown). */
+  secretValue?: (envName: string) => string | undefined;
 }
 
 /** Executors for `command`, `wait-until` and `checklist` steps. */
@@ -34,12 +37,20 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
       if (step.action.kind !== 'command') throw new Error(`not a command step: ${step.id}`);
       const spec = withCaptures(step.action, ctx);
       if ('error' in spec) return { ...emptyResult(), error: spec.error };
-      return runCommand(hostOf(ctx.topology, step.node, spec), spec, step.check);
+      return runCommand(hostOf(ctx.topology, step.node, spec), spec, step.check, o.secretValue);
     },
     'wait-until': async (step, ctx) => {
       if (step.action.kind !== 'wait-until') throw new Error(`not a wait-until step: ${step.id}`);
       const started = performance.now();
-      const seen = await probeOnce(step.action.probe, step.node, step.action.until, step, ctx, hostOf);
+      const seen = await probeOnce(
+        step.action.probe,
+        step.node,
+        step.action.until,
+        step,
+        ctx,
+        hostOf,
+        o.secretValue,
+      );
       return {
         ...seen.result,
         ok: seen.state === 'done',
@@ -52,21 +63,35 @@ export function commandActionExecutors(o: CommandActionOptions): ExecutorRegistr
       if (step.action.kind !== 'checklist') throw new Error(`not a checklist step: ${step.id}`);
       const { items, until } = step.action;
       const started = performance.now();
-      const seen = await Promise.all(items.map((i) => probeOnce(i.probe, i.node, until, step, ctx, hostOf)));
-      const checklist: ChecklistItemResult[] = items.map((i, n) => ({
-        id: i.id,
-        title: i.title,
-        node: i.node,
-        state: seen[n]!.state,
-        detail: seen[n]!.detail,
-      }));
+      const seen = await Promise.all(
+        items.map((i) => probeOnce(i.probe, i.node, until, step, ctx, hostOf, o.secretValue)),
+      );
+      // Reports about other items (a hub's view of its spokes), from every probe that answered.
+      const others = new Map(
+        seen.flatMap((s) => (s.state === 'unknown' ? [] : [...stagesForOthers(s.result.stdoutTail)])),
+      );
+      const checklist: ChecklistItemResult[] = items.map((i, n) => {
+        const own = seen[n]!.state === 'unknown' ? null : stageOf(seen[n]!.result.stdoutTail);
+        const said = seen[n]!.state === 'unknown' ? null : (others.get(i.id) ?? own);
+        return {
+          id: i.id,
+          title: i.title,
+          node: i.node,
+          state: seen[n]!.state,
+          detail: said ? said.detail : seen[n]!.detail,
+          ...(said ? { stage: said.stage } : {}),
+        };
+      });
       const open = checklist.filter((c) => c.state !== 'done');
       return {
         ...emptyResult(),
         ok: open.length === 0,
         waiting: open.length > 0,
         checklist,
-        error: open.length === 0 ? null : open.map((c) => `${c.title}: ${c.state} (${c.detail})`).join('; '),
+        error:
+          open.length === 0
+            ? null
+            : open.map((c) => `${c.title}: ${c.stage ?? c.state} (${c.detail})`).join('; '),
         note: `${checklist.length - open.length} of ${checklist.length} done`,
         durationMs: performance.now() - started,
       };
@@ -107,6 +132,7 @@ async function probeOnce(
   step: PlanStep,
   ctx: ExecContext,
   hostOf: HostOf,
+  secretValue?: (envName: string) => string | undefined,
 ): Promise<Seen> {
   if (probe.kind === 'sql') {
     try {
@@ -122,7 +148,7 @@ async function probeOnce(
     return { state: 'pending', detail: spec.error, result: { ...emptyResult(), error: spec.error } };
   let result: StepResult;
   try {
-    result = await runCommand(hostOf(ctx.topology, node, spec), spec, until);
+    result = await runCommand(hostOf(ctx.topology, node, spec), spec, until, secretValue);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { state: 'unknown', detail: message, result: { ...emptyResult(), error: message } };
@@ -137,13 +163,25 @@ export async function runCommand(
   exec: HostExecutor,
   spec: CommandSpec,
   check: Check | null,
+  secretValue?: (envName: string) => string | undefined,
 ): Promise<StepResult> {
   const started = performance.now();
+  let stdin = spec.stdin;
+  if (spec.stdinSecret !== undefined) {
+    const secret = secretValue?.(spec.stdinSecret);
+    if (secret === undefined)
+      return {
+        ...emptyResult(),
+        error: `environment variable ${spec.stdinSecret} is not set for the bot: nothing was run`,
+        durationMs: performance.now() - started,
+      };
+    stdin = `${secret}\n`;
+  }
   let r: CommandResult;
   try {
     r = await exec.run(spec.argv, {
       timeoutMs: spec.timeoutMs,
-      ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+      ...(stdin !== undefined ? { stdin } : {}),
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
 import type { FlavourName } from '../config/topology';
 import { coremedia } from './coremedia';
+import { multisite } from './multisite';
 import { postgresStreaming } from './postgres-streaming';
 import { tungsten } from './tungsten';
 import type { Flavour, StatusReport } from './types';
@@ -12,6 +13,7 @@ export const FLAVOURS: Partial<Record<FlavourName, Flavour>> = {
   coremedia: erase(coremedia),
   'postgres-streaming': erase(postgresStreaming),
   tungsten: erase(tungsten),
+  multisite: erase(multisite),
 };
 
 /** Each flavour is typed by its own report; callers get it by the report's flavour name, so they match. */

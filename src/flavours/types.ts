@@ -47,6 +47,8 @@ export interface StatusReport {
 export interface FleetAccess {
   db(node: NodeConfig): Db;
   host(node: NodeConfig): HostExecutor;
+  /** The value of a password variable a topology names (e.g. a MultiSite CLI's); undefined when unset or not given. */
+  secret?(envName: string): string | undefined;
 }
 
 export interface TopologyProblem {

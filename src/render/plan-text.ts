@@ -75,7 +75,10 @@ function gateSummary(plan: Plan, gate: string): string {
 function stepLines(step: PlanStep): string[] {
   const risk = step.risk === 'destructive' ? 'DESTRUCTIVE' : step.risk;
   const gate = step.gate ? `, gate ${step.gate}` : '';
-  const lines = [`  ${step.id}  on ${step.node} (${step.engine})  ${risk}${gate}`, `    ${step.title}`];
+  const lines = [
+    `  ${step.id}  on ${step.node}${step.engine ? ` (${step.engine})` : ''}  ${risk}${gate}`,
+    `    ${step.title}`,
+  ];
   lines.push(...actionLines(step.action).map((l) => `    ${l}`));
   if (step.when)
     lines.push(`    only when ${step.when.planStep} captured ${step.when.capture}=${step.when.equals}`);
@@ -147,5 +150,6 @@ function commandLines(c: CommandSpec): string[] {
   return [
     `$ ${c.argv.map(shellQuote).join(' ')}   # ${where}${exits}`,
     ...(c.stdin ? ['stdin:', ...c.stdin.split('\n').map((l) => `  ${l}`)] : []),
+    ...(c.stdinSecret ? [`stdin: the value of $${c.stdinSecret} (a secret: never shown or stored)`] : []),
   ];
 }

@@ -44,6 +44,8 @@ export async function cancelLeftovers(
     nodeNames.map(async (name) => {
       const node = topology.nodes.find((n) => n.name === name);
       if (!node) return `${name}: not in topology ${topology.name}; not checked for leftovers`;
+      // Reached only by commands (a MultiSite host): no SQL session of the step can be left.
+      if (!node.db) return `${name}: no SQL on this node; no statement to cancel`;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<string>((resolve) => {
         timer = setTimeout(

@@ -264,7 +264,7 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
     case 'drop-schema':
       return { ...a };
     case 'command':
-      return { ...a, ...fillCommand(a, t, node, ctx) };
+      return { ...withoutSecret(a), ...fillCommand(a, t, node, ctx) };
     case 'rule':
       return {
         kind: 'rule',
@@ -293,13 +293,19 @@ function resolveAction(t: StepTemplate, node: string, engine: DbEngine | null, c
 }
 
 function resolveProbe(p: ProbeTemplate, t: StepTemplate, node: string, ctx: Context): ResolvedProbe {
-  if (p.kind === 'command') return { ...p, ...fillCommand(p, t, node, ctx) };
+  if (p.kind === 'command') return { ...withoutSecret(p), ...fillCommand(p, t, node, ctx) };
   const engine = sqlEngine(ctx.sets.topology.nodes.find((n) => n.name === node)?.db?.engine ?? null, t, node);
   return {
     kind: 'sql',
     sql: renderSql(engine, p.sql),
     params: p.params.map((v) => resolveValue(v, t, node, ctx)),
   };
+}
+
+/** The template's secret name is replaced by the filled one (or none). */
+function withoutSecret<T extends { stdinSecret?: string }>(c: T): Omit<T, 'stdinSecret'> {
+  const { stdinSecret: _name, ...rest } = c;
+  return rest;
 }
 
 /**
@@ -311,7 +317,7 @@ function fillCommand(
   t: StepTemplate,
   node: string,
   ctx: Context,
-): Pick<CommandSpec, 'argv' | 'stdin'> {
+): Pick<CommandSpec, 'argv' | 'stdin' | 'stdinSecret'> {
   const values = ctx.flavour.argValues?.(node, ctx.sets) ?? {};
   const fill = (text: string) =>
     text.replace(/\$\{([a-zA-Z0-9_.-]+)\}/g, (_, name: string) =>
@@ -322,8 +328,24 @@ function fillCommand(
             `step ${t.id} on ${node}: no value for \${${name}} (known: ${Object.keys(values).join(', ') || 'none'})`,
           ),
     );
-  const argv = c.argv.map((text) => pinCaptureRefs(fill(text), (ref) => pinStep(ref, t, node, ctx)));
-  return { argv, ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}) };
+  // An element that is exactly `${...name}` becomes several: the value is a JSON array of strings
+  // (a command line the flavour builds per node, e.g. a dialect's CLI with its options).
+  // Any other element is filled, and its run-time `${capture:step.name}` references pinned.
+  const spread = (element: string): string[] => {
+    const m = /^\$\{\.\.\.([a-zA-Z0-9_.-]+)\}$/.exec(element);
+    if (!m) return [pinCaptureRefs(fill(element), (ref) => pinStep(ref, t, node, ctx))];
+    const parsed: unknown = Object.hasOwn(values, m[1]!) ? JSON.parse(values[m[1]!]!) : undefined;
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string'))
+      fail('bad-runbook', `step ${t.id} on ${node}: \${...${m[1]}} is not a list of arguments`);
+    return parsed as string[];
+  };
+  // A secret's variable name may come from the topology; filled empty, the command takes none.
+  const secret = c.stdinSecret !== undefined ? fill(c.stdinSecret) : '';
+  return {
+    argv: c.argv.flatMap(spread),
+    ...(c.stdin !== undefined ? { stdin: fill(c.stdin) } : {}),
+    ...(secret ? { stdinSecret: secret } : {}),
+  };
 }
 
 /** The concrete plan step a run-time reference reads: the same node's, else the one node it ran on. */

@@ -61,6 +61,8 @@ export type ActionTemplate =
       until: Check;
       intervalMs: number;
       timeoutMs: number;
+      /** Ordered stage names a command probe reports with a last `stage=<name> …` line (engine/checklist-stage.ts). */
+      stages?: string[];
     };
 
 /**
@@ -74,6 +76,12 @@ export interface CommandSpec {
   where: 'host' | 'local';
   /** Bytes for the program's stdin (e.g. psql reading SQL with :'var' literals). */
   stdin?: string;
+  /**
+   * Name of an environment variable of the bot whose value is written to the program's stdin (one
+   * line) when it runs: a password a CLI needs reaches it without being in the plan, the job data,
+   * Slack or a log. Only the name is stored; a missing variable fails the step before it runs.
+   */
+  stdinSecret?: string;
   timeoutMs: number;
   /** Exit codes that mean success (default [0]). */
   okExitCodes?: number[];
@@ -148,7 +156,14 @@ export type ResolvedAction =
       timeoutMessage?: string;
     }
   | RuleAction
-  | { kind: 'checklist'; items: ChecklistItem[]; until: Check; intervalMs: number; timeoutMs: number };
+  | {
+      kind: 'checklist';
+      items: ChecklistItem[];
+      until: Check;
+      intervalMs: number;
+      timeoutMs: number;
+      stages?: string[];
+    };
 
 export type Check =
   | { kind: 'affected-rows'; equals: number }
@@ -268,4 +283,6 @@ export interface ChecklistItemResult {
   node: string;
   state: ChecklistItemState;
   detail: string;
+  /** Where the item stands, as its probe said (`stage=<name>`); absent when it says nothing. */
+  stage?: string;
 }

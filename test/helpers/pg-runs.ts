@@ -9,10 +9,15 @@ import { until } from './until';
 export { until };
 
 /**
- * Driving postgres-streaming runbooks through the real engine in tests: one topology, bob the
- * approver (never the requester), runs polled in the ledger.
+ * Driving a flavour's runbooks through the real engine in tests (postgres-streaming, multisite):
+ * one topology, bob the approver (never the requester), runs polled in the ledger. `env`: the
+ * bot's environment (password variables a topology names); the process's own by default.
  */
-export async function pgEngine(topology: Topology, prefix: string): Promise<EngineRuntime> {
+export async function pgEngine(
+  topology: Topology,
+  prefix: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<EngineRuntime> {
   const config = RecoverConfig.parse({
     topologies: [{ ...topology, access: { approvers: ['bob'] }, monitor: { enabled: false } }],
   });
@@ -21,6 +26,7 @@ export async function pgEngine(topology: Topology, prefix: string): Promise<Engi
     redisUrl: serviceUrls().redisUrl,
     prefix,
     notifier: new RecordingNotifier(),
+    ...(env ? { env } : {}),
   });
   rt.startWorker();
   return rt;

@@ -180,6 +180,11 @@ describe('each topology against its flavour', () => {
     ]);
   });
 
+  it('a flavour Recover does not know is refused at load', () => {
+    const path = file(topology(node('mls'), 'name: t\n    flavour: oracle-dataguard\n    master: mls'));
+    expect(problemsOf(path)).toEqual([expect.stringMatching(/^.*:3: topologies\[0\]\.flavour: .*multisite/)]);
+  });
+
   it('a tungsten topology needs its service, SSH and MariaDB SQL on every node', () => {
     const path = file(topology(node('db1'), 'name: t\n    flavour: tungsten'));
     expect(problemsOf(path)).toEqual([

@@ -7,7 +7,8 @@ import {
   type StepState,
 } from '../../engine/types';
 import { alignedTable } from '../../render/table';
-import type { Plan, PlanStep, StepResult } from '../../runbook/types';
+import type { ChecklistItemResult, Plan, PlanStep, StepResult } from '../../runbook/types';
+import { stageLabel } from '../../engine/checklist-stage';
 import { ACTION } from '../constants';
 import {
   actions,
@@ -98,8 +99,18 @@ function stepLine(step: PlanStep, record: StepRecord | undefined, state: StepSta
   const bits = [`${STEP_ICON[state]} ${inline(step.id)} on ${inline(step.node)}`, state];
   if (r) bits.push(`${Math.round(r.durationMs)} ms`);
   if (state === 'awaiting-approval' && step.gate) bits.push(`waiting for approval of ${inline(step.gate)}`);
-  if (r?.error) bits.push(escapeMrkdwn(truncateText(r.error, 150, '…')));
-  return bits.join(' · ');
+  // A checklist shows each item's own line below (its stage, updated in place): not the joined error.
+  if (r?.error && !r.checklist?.length) bits.push(escapeMrkdwn(truncateText(r.error, 150, '…')));
+  const items = r?.checklist?.map((c) => `      ${checklistItemLine(step, c)}`) ?? [];
+  return [bits.join(' · '), ...items].join('\n');
+}
+
+function checklistItemLine(step: PlanStep, c: ChecklistItemResult): string {
+  const icon =
+    c.state === 'done' ? ':white_check_mark:' : c.state === 'unknown' ? ':grey_question:' : ':hourglass:';
+  const stages = step.action.kind === 'checklist' ? step.action.stages : undefined;
+  const stage = c.stage ? `*${escapeMrkdwn(stageLabel(c.stage, stages))}* · ` : '';
+  return `${icon} ${escapeMrkdwn(c.title)}: ${stage}${escapeMrkdwn(truncateText(c.detail, 200, '…'))}`;
 }
 
 /** A thread reply per step: what ran, exactly, and what came back. */
@@ -115,10 +126,7 @@ export function stepResultReply(step: PlanStep, result: StepResult): SlackMessag
   if (result.checklist)
     body.push(
       ...lineSections(
-        result.checklist.map(
-          (c) =>
-            `${c.state === 'done' ? ':white_check_mark:' : c.state === 'unknown' ? ':grey_question:' : ':hourglass:'} ${escapeMrkdwn(c.title)}: ${escapeMrkdwn(truncateText(c.detail, 200, '…'))}`,
-        ),
+        result.checklist.map((c) => checklistItemLine(step, c)),
         2500,
         (n) => `… ${n} more items`,
       ),

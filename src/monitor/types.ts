@@ -16,6 +16,10 @@ export const ConditionKind = z.enum([
   'replicator-error',
   'replicator-suspect',
   'cluster-unknown',
+  // multisite
+  'restoration-needed',
+  'restoration-open',
+  'packets-stuck',
 ]);
 export type ConditionKind = z.infer<typeof ConditionKind>;
 

@@ -5,7 +5,7 @@ import { PlanError } from '../../src/runbook/resolve';
 import { approveNext, driveToEnd, pgEngine, settled } from '../helpers/pg-runs';
 import { startTungstenCluster, type TsimCluster } from '../helpers/tsim/cluster';
 import { tsimSsh } from '../helpers/tsim/ssh-cli';
-import { tungstenRunHooks } from '../helpers/tungsten-run-hooks';
+import { startHost2Restore, tungstenRunHooks } from '../helpers/tungsten-run-hooks';
 import { tungstenTopology } from '../helpers/tungsten-topology';
 import { until } from '../helpers/until';
 
@@ -44,18 +44,8 @@ async function laggingPrimaryBackup(c: TsimCluster) {
   return backup;
 }
 
-async function start(c: TsimCluster, backup: { file: string }, from: 'primary' | 'replica') {
-  const topology = tungstenTopology(c, { backups: { host2: { kind: 'dump', path: backup.file, from } } });
-  const engine = (h.rt = await pgEngine(topology, prefix));
-  const outcome = await startRun(engine.deps, {
-    topology: topology.name,
-    runbook: 'tungsten-external-restore',
-    target: 'host2',
-    requester: alice,
-  });
-  if (outcome.kind !== 'started') throw new Error(outcome.kind);
-  return { engine, runId: outcome.run.id };
-}
+const start = (c: TsimCluster, backup: { file: string }, from: 'primary' | 'replica') =>
+  startHost2Restore(h, prefix, c, backup, from);
 
 /** State of each step template on its node. */
 async function states(engine: EngineRuntime, runId: string): Promise<Record<string, string>> {

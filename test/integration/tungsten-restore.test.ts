@@ -1,8 +1,6 @@
-import { startRun } from '../../src/engine/start';
-import { driveToEnd, pgEngine, stepResult } from '../helpers/pg-runs';
+import { driveToEnd, stepResult } from '../helpers/pg-runs';
 import { startTungstenCluster, type TsimCluster } from '../helpers/tsim/cluster';
-import { tungstenRunHooks } from '../helpers/tungsten-run-hooks';
-import { tungstenTopology } from '../helpers/tungsten-topology';
+import { startHost2Restore, tungstenRunHooks } from '../helpers/tungsten-run-hooks';
 
 /**
  * Seed 004 end to end on the tsim simulator (real MariaDB and sshd per host): the runbook
@@ -12,7 +10,6 @@ import { tungstenTopology } from '../helpers/tungsten-topology';
 jest.setTimeout(120_000);
 
 const prefix = `t-tgrs-${process.pid}`;
-const alice = { id: 'alice' };
 const h = tungstenRunHooks(prefix);
 
 async function seeded(rows: number): Promise<TsimCluster> {
@@ -32,16 +29,8 @@ const trepSeqno = async (c: TsimCluster, host: string) =>
   );
 
 async function restore(c: TsimCluster, backup: { file: string }, from: 'primary' | 'replica') {
-  const topology = tungstenTopology(c, { backups: { host2: { kind: 'dump', path: backup.file, from } } });
-  const engine = (h.rt = await pgEngine(topology, prefix));
-  const outcome = await startRun(engine.deps, {
-    topology: topology.name,
-    runbook: 'tungsten-external-restore',
-    target: 'host2',
-    requester: alice,
-  });
-  if (outcome.kind !== 'started') throw new Error(outcome.kind);
-  return { engine, runId: outcome.run.id, ...(await driveToEnd(engine, outcome.run.id)) };
+  const { engine, runId } = await startHost2Restore(h, prefix, c, backup, from);
+  return { engine, runId, ...(await driveToEnd(engine, runId)) };
 }
 
 it('a replica restored from its own backup taken while it was behind: no reset, ONLINE, caught up, canary there', async () => {

@@ -1,3 +1,4 @@
+import { evaluateMultisite } from './monitor';
 import type { Topology } from '../../config/topology';
 import type { Flavour, TopologyProblem } from '../types';
 import { msBasis, msDrift } from './basis';
@@ -53,7 +54,7 @@ export const multisite: Flavour<MultisiteReport> = {
   planBasis: msBasis,
   drift: msDrift,
   followUp: (basis) => basis.followUp,
-  monitor: null,
+  monitor: evaluateMultisite,
   render: {
     statusText: renderMsStatusText,
     statusMessage: msStatusMessage,

@@ -1,69 +1,29 @@
-import type { KnownBlock } from '@slack/types';
-import { alignedTable } from '../../render/table';
-import {
-  codeSections,
-  composeMessage,
-  context,
-  escapeMrkdwn,
-  header,
-  lineSections,
-  section,
-  truncateText,
-} from '../../slack/blocks/limits';
-import { inline, plural } from '../../slack/blocks/parts';
-import { statusButtons } from '../../slack/blocks/status-buttons';
+import { flavourStatusMessage, refusalLine, verdictLine } from '../../slack/blocks/flavour-status';
 import type { SlackMessage } from '../../slack/blocks/types';
 import type { PostgresReport } from './report';
 import { PG_STATUS_COLUMNS, pgProposalLine, pgStatusRow } from './status-text';
 
-const BUDGET = { table: 4200, lines: 2400 };
-
 /** `/recover status` of a postgres-streaming fleet: nodes, proposal with a verdict per node, refusals. */
 export function pgStatusMessage(r: PostgresReport, runbooks: string[]): SlackMessage {
-  const term = inline(`recover status --topology ${r.topology}`);
-  const more = (what: string) => (n: number) =>
-    `… ${plural(n, what)} not shown — run ${term} in a terminal for all`;
-  const [h1 = '', h2 = '', ...rows] = alignedTable(PG_STATUS_COLUMNS, r.nodes.map(pgStatusRow)).split('\n');
   const p = r.proposal;
-  const body: KnownBlock[] = [
-    header(`Status: ${r.topology}`),
-    context(
-      `${escapeMrkdwn(r.flavour)} · probed ${escapeMrkdwn(r.probedAt)} in ${r.durationMs} ms · ${plural(r.nodes.length, 'node')}`,
+  return flavourStatusMessage(r, runbooks, {
+    noun: 'node',
+    columns: PG_STATUS_COLUMNS,
+    rows: r.nodes.map(pgStatusRow),
+    proposalLine: pgProposalLine(r),
+    nodeLines: r.nodes.map((n) =>
+      verdictLine(
+        n.name === p.candidate ? ':star:' : n.reachable && !n.error ? '•' : ':grey_question:',
+        n.name,
+        p.verdicts[n.name],
+      ),
     ),
-    ...codeSections(rows, BUDGET.table, more('more node'), [h1, h2]),
-    section(truncateText(`*Proposal:* ${escapeMrkdwn(pgProposalLine(r))}`, 1000)),
-    ...lineSections(
-      r.nodes.map(
-        (n) =>
-          `${n.name === p.candidate ? ':star:' : n.reachable && !n.error ? '•' : ':grey_question:'} ${inline(n.name)}  ${escapeMrkdwn(p.verdicts[n.name] ?? '—')}`,
-      ),
-      BUDGET.lines,
-      more('more node'),
-    ),
-  ];
-  if (p.refusals.length > 0)
-    body.push(
-      ...lineSections(
-        [
-          '*Refused* (a failover needs the allow-data-loss gate, approved by a second person)',
-          ...p.refusals.map((x) => `:no_entry: ${escapeMrkdwn(x.message)} (${inline(x.code)})`),
-        ],
-        BUDGET.lines,
-        more('more refusal'),
-      ),
-    );
-  if (r.warnings.length > 0)
-    body.push(
-      ...lineSections(
-        ['*Warnings*', ...r.warnings.map((w) => `:warning: ${escapeMrkdwn(w.message)}`)],
-        BUDGET.lines,
-        more('more warning'),
-      ),
-    );
-  return composeMessage(
-    escapeMrkdwn(`Status of ${r.topology}: ${pgProposalLine(r)}`),
-    body,
-    (n) => `${plural(n, 'more part')} of this status not shown — run ${term} in a terminal for all`,
-    statusButtons(r.topology, runbooks),
-  );
+    lists: [
+      {
+        title: '*Refused* (a failover needs the allow-data-loss gate, approved by a second person)',
+        lines: p.refusals.map((x) => refusalLine(x.message, x.code)),
+        noun: 'refusal',
+      },
+    ],
+  });
 }

@@ -61,7 +61,7 @@ export async function followRun(
   fromIndex = 0,
 ): Promise<string> {
   let seen = fromIndex;
-  const started = Date.now();
+  let lastProgress = Date.now();
   let hinted = false;
   const printNew = async () => {
     const events = await rt.deps.audit.read(runId);
@@ -73,12 +73,17 @@ export async function followRun(
   for (;;) {
     const progressed = await printNew();
     const run = await rt.deps.ledger.getRun(runId);
-    const running = await rt.deps.ledger.getSteps(runId).then((s) => s.some((x) => x.state === 'running'));
+    const steps = await rt.deps.ledger.getSteps(runId);
+    const running = steps.some((x) => x.state === 'running');
+    // A wait-until or checklist between its checks is pending with waitingSince: a worker has it too.
+    const busy = running || steps.some((x) => x.state === 'pending' && x.waitingSince);
     if (run && run.state !== 'running' && !running) {
       await printNew(); // the event that came with the state change
       return run.state;
     }
-    if (!progressed && !hinted && Date.now() - started > 5000) {
+    if (progressed) lastProgress = Date.now();
+    // A step running or waiting means a worker has it; a run that just moved needs no hint.
+    if (!hinted && !busy && Date.now() - lastProgress > 5000) {
       ctx.stderr.write('(no progress yet: is a worker running? start one with `recover worker`)\n');
       hinted = true;
     }

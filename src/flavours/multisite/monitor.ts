@@ -1,11 +1,9 @@
-import type { MonitorMemory, Observation } from '../../monitor/types';
+import { conditionTracker, type ClearedTexts } from '../../monitor/conditions';
 import type { MonitorEvaluation, MonitorInput } from '../types';
 import type { MultisiteReport } from './report';
 import { msProposalLine } from './status-text';
 
-type Open = Omit<Observation, 'proposal' | 'rows' | 'since' | 'cleared'>;
-
-const CLEARED: Record<string, (node: string | null) => string> = {
+const CLEARED: ClearedTexts = {
   unreachable: (node) => `${node} answers again`,
   'restoration-needed': (node) => `${node} no longer needs a restoration (no lsepoch -actual warning)`,
   'restoration-open': (node) => `${node} is out of restoration`,
@@ -20,16 +18,7 @@ const CLEARED: Record<string, (node: string | null) => string> = {
  */
 export function evaluateMultisite(input: MonitorInput<MultisiteReport>): MonitorEvaluation {
   const { report, memory, thresholds, now, runExplains } = input;
-  const nowIso = now.toISOString();
-  const next: MonitorMemory = { ...memory, pendingSince: {}, lastPollAt: nowIso, polls: memory.polls + 1 };
-  const active: Observation[] = [];
-  const proposal = msProposalLine(report);
-  const open = (o: Open, forMs: number) => {
-    const since = memory.pendingSince[o.key] ?? nowIso;
-    next.pendingSince[o.key] = since;
-    if (now.getTime() - Date.parse(since) >= forMs)
-      active.push({ ...o, since, proposal, rows: [], cleared: CLEARED[o.kind]?.(o.node) ?? 'cleared' });
-  };
+  const { open, result } = conditionTracker(memory, now, msProposalLine(report), CLEARED);
   const p = report.proposal;
   for (const n of report.nodes) {
     if (!n.reachable) {
@@ -93,5 +82,5 @@ export function evaluateMultisite(input: MonitorInput<MultisiteReport>): Monitor
       },
       0,
     );
-  return { memory: next, active, indeterminate: [] };
+  return result();
 }

@@ -1,11 +1,9 @@
-import type { MonitorMemory, Observation } from '../../monitor/types';
+import { conditionTracker, type ClearedTexts } from '../../monitor/conditions';
 import type { MonitorEvaluation, MonitorInput } from '../types';
 import type { PostgresNodeStatus, PostgresReport } from './report';
 import { pgProposalLine } from './status-text';
 
-type Open = Omit<Observation, 'proposal' | 'rows' | 'since' | 'cleared'>;
-
-const CLEARED: Record<string, (node: string | null) => string> = {
+const CLEARED: ClearedTexts = {
   'two-primaries': () => 'only one node answers as primary again',
   unreachable: (node) => `${node} answers again`,
   'not-streaming': (node) => `${node} streams again`,
@@ -23,25 +21,7 @@ const readable = (n: PostgresNodeStatus) => n.reachable && n.error === null;
  */
 export function evaluatePostgres(input: MonitorInput<PostgresReport>): MonitorEvaluation {
   const { report, memory, thresholds, now, topology } = input;
-  const nowIso = now.toISOString();
-  const next: MonitorMemory = { ...memory, pendingSince: {}, lastPollAt: nowIso, polls: memory.polls + 1 };
-  const active: Observation[] = [];
-  const indeterminate: string[] = [];
-  const proposal = pgProposalLine(report);
-  const pending = (key: string, forMs: number): string | null => {
-    const since = memory.pendingSince[key] ?? nowIso;
-    next.pendingSince[key] = since;
-    return now.getTime() - Date.parse(since) >= forMs ? since : null;
-  };
-  const open = (o: Open, forMs = 0) => {
-    const since = pending(o.key, forMs);
-    if (since)
-      active.push({ ...o, since, proposal, rows: [], cleared: CLEARED[o.kind]?.(o.node) ?? 'cleared' });
-  };
-  const keep = (key: string) => {
-    indeterminate.push(key);
-    if (memory.pendingSince[key]) next.pendingSince[key] = memory.pendingSince[key]!;
-  };
+  const { open, keep, result } = conditionTracker(memory, now, pgProposalLine(report), CLEARED);
   const failover = { name: 'postgres-failover', target: null };
   const maxLag = topology.postgres?.maxLagBytes ?? 1024 * 1024;
 
@@ -137,5 +117,5 @@ export function evaluatePostgres(input: MonitorInput<PostgresReport>): MonitorEv
         runbook: { name: 'postgres-rebuild-standby', target: standbys[0]!.name },
       });
   }
-  return { memory: next, active, indeterminate };
+  return result();
 }

@@ -1,12 +1,10 @@
-import type { MonitorMemory, Observation } from '../../monitor/types';
+import { conditionTracker, type ClearedTexts } from '../../monitor/conditions';
 import type { MonitorEvaluation, MonitorInput } from '../types';
 import type { TungstenReport } from './report';
 import { tungstenProposalLine } from './status-text';
 import { isSuspectStatus } from './suspect';
 
-type Open = Omit<Observation, 'proposal' | 'rows' | 'since' | 'cleared'>;
-
-const CLEARED: Record<string, (node: string | null) => string> = {
+const CLEARED: ClearedTexts = {
   'cluster-unknown': () => 'the manager answers again',
   unreachable: (node) => `${node} answers again`,
   'replicator-error': (node) => `the replicator of ${node} is out of OFFLINE:ERROR`,
@@ -21,16 +19,7 @@ const CLEARED: Record<string, (node: string | null) => string> = {
  */
 export function evaluateTungsten(input: MonitorInput<TungstenReport>): MonitorEvaluation {
   const { report, memory, thresholds, now, topology } = input;
-  const nowIso = now.toISOString();
-  const next: MonitorMemory = { ...memory, pendingSince: {}, lastPollAt: nowIso, polls: memory.polls + 1 };
-  const active: Observation[] = [];
-  const proposal = tungstenProposalLine(report);
-  const open = (o: Open, forMs = 0) => {
-    const since = memory.pendingSince[o.key] ?? nowIso;
-    next.pendingSince[o.key] = since;
-    if (now.getTime() - Date.parse(since) >= forMs)
-      active.push({ ...o, since, proposal, rows: [], cleared: CLEARED[o.kind]?.(o.node) ?? 'cleared' });
-  };
+  const { open, result } = conditionTracker(memory, now, tungstenProposalLine(report), CLEARED);
   const maxLatency = topology.tungsten?.maxLatencySeconds ?? 60;
   if (!report.cluster.known)
     open(
@@ -102,5 +91,5 @@ export function evaluateTungsten(input: MonitorInput<TungstenReport>): MonitorEv
         thresholds.divergence.forMs,
       );
   }
-  return { memory: next, active, indeterminate: [] };
+  return result();
 }

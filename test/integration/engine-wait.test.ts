@@ -4,6 +4,9 @@ import { redisOptionsFromUrl } from '../../src/engine/redis-options';
 import { RUN_QUEUE } from '../../src/engine/run-queue';
 import { serviceUrls } from '../../src/config/env';
 import { abort } from '../../src/engine/decisions';
+import { followRun } from '../../src/cli/runtime';
+import type { CliContext } from '../../src/cli/context';
+import { Writable } from 'node:stream';
 import { startRun } from '../../src/engine/start';
 import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import type { Runbook, StepResult } from '../../src/runbook/types';
@@ -166,6 +169,27 @@ it('a wait that never holds fails the run after its timeout, saying what it wait
   const s = await step(runId, 'flag-on-master--mls');
   expect(s?.state).toBe('failed');
   expect(s?.result?.error).toMatch(/still not satisfied after 1000 ms: ok is false/);
+});
+
+it("the terminal's follow does not ask whether a worker runs while a wait is between its checks", async () => {
+  const out = { stdout: '', stderr: '' };
+  const sink = (key: keyof typeof out) =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out[key] += chunk.toString();
+        done();
+      },
+    });
+  const ctx = { env: {}, stdout: sink('stdout'), stderr: sink('stderr') } as unknown as CliContext;
+  const runId = await start(WAITS.name);
+  const followed = followRun(rt, ctx, runId);
+  await until('the wait', async () => (await step(runId, 'flag-on-master--mls'))?.waitingSince);
+  // Longer than the hint's 5 s without an event: the wait's delayed checks are a worker at work.
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  for (const node of ['mls', 'rls-1', 'rls-2']) await onNode(fleet, node, 'INSERT INTO wait_flag VALUES (1)');
+  expect(await followed).toBe('done');
+  expect(out.stdout).toContain('run finished');
+  expect(out.stderr).not.toContain('is a worker running');
 });
 
 async function activeJobs(): Promise<number> {

@@ -1,7 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildOncePerMachine } from './machine-cache';
 import { sshUser } from './sshd';
 
 /** The Debian PostgreSQL 15 binaries (SYSTEMS.md §2.5). */
@@ -77,10 +78,6 @@ function pgVersion(): string {
   return /(\d+(?:\.\d+)?)/.exec(out)?.[1] ?? 'unknown';
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** A lock older than this belongs to a jest worker that died while running initdb. */
-const STALE_LOCK_MS = 120_000;
-
 let templateCache: string | undefined;
 
 /**
@@ -93,29 +90,11 @@ export async function pgTemplate(): Promise<string> {
   const user = sshUser();
   const root = join(tmpdir(), `recover-pg-template-${pgVersion()}-${user.name}-v1`);
   const data = join(root, 'data');
-  const ready = join(root, 'ready');
-  const lock = `${root}.lock`;
-  const deadline = Date.now() + 2 * STALE_LOCK_MS;
-  for (;;) {
-    if (existsSync(ready)) return (templateCache = data);
-    try {
-      mkdirSync(lock);
-    } catch {
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`PostgreSQL template ${root} is still locked`);
-      await sleep(100);
-      continue;
-    }
-    try {
-      if (!existsSync(ready)) await buildTemplate(root, data, ready);
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
+  await buildOncePerMachine(root, 'PostgreSQL template', () => buildTemplate(root, data));
+  return (templateCache = data);
 }
 
-async function buildTemplate(root: string, data: string, ready: string): Promise<void> {
+async function buildTemplate(root: string, data: string): Promise<void> {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { mode: 0o755 });
   ownByPgUser(root);
@@ -128,5 +107,4 @@ async function buildTemplate(root: string, data: string, ready: string): Promise
   const conf = join(data, 'postgresql.conf');
   writeFileSync(conf, `${readFileSync(conf, 'utf8')}\n${SHARED_CONF}`);
   writeFileSync(join(data, 'pg_hba.conf'), HBA);
-  writeFileSync(ready, `${new Date().toISOString()}\n`);
 }

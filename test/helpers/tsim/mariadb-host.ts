@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildOncePerMachine } from '../machine-cache';
 import { asSshUser, shareWithSshUser, sshUser } from '../sshd';
 
 const MARIADBD = '/usr/sbin/mariadbd';
@@ -52,8 +53,6 @@ export function run(
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const STALE_LOCK_MS = 120_000;
 let templateCache: string | undefined;
 
 /** A datadir made by mariadb-install-db once per machine, copied per host (like pg-template.ts). */
@@ -62,43 +61,24 @@ export async function mariadbTemplate(): Promise<string> {
   const user = sshUser();
   const root = join(tmpdir(), `recover-mariadb-template-${user.name}-v1`);
   const data = join(root, 'data');
-  const ready = join(root, 'ready');
-  const lock = `${root}.lock`;
-  const deadline = Date.now() + 2 * STALE_LOCK_MS;
-  for (;;) {
-    if (existsSync(ready)) return (templateCache = data);
-    try {
-      mkdirSync(lock);
-    } catch {
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`MariaDB template ${root} is still locked`);
-      await sleep(100);
-      continue;
-    }
-    try {
-      if (!existsSync(ready)) {
-        rmSync(root, { recursive: true, force: true });
-        mkdirSync(root, { mode: 0o755 });
-        shareWithSshUser(root);
-        const r = await run(
-          INSTALL_DB,
-          [
-            '--no-defaults',
-            `--datadir=${data}`,
-            '--skip-test-db',
-            '--skip-name-resolve',
-            '--innodb-log-file-size=8M',
-          ],
-          { asUser: true },
-        );
-        if (r.code !== 0) throw new Error(`mariadb-install-db failed: ${r.stderr}${r.stdout}`);
-        writeFileSync(ready, `${new Date().toISOString()}\n`);
-      }
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
+  await buildOncePerMachine(root, 'MariaDB template', async () => {
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { mode: 0o755 });
+    shareWithSshUser(root);
+    const r = await run(
+      INSTALL_DB,
+      [
+        '--no-defaults',
+        `--datadir=${data}`,
+        '--skip-test-db',
+        '--skip-name-resolve',
+        '--innodb-log-file-size=8M',
+      ],
+      { asUser: true },
+    );
+    if (r.code !== 0) throw new Error(`mariadb-install-db failed: ${r.stderr}${r.stdout}`);
+  });
+  return (templateCache = data);
 }
 
 export interface DbInstance {

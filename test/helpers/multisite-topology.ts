@@ -1,9 +1,16 @@
 import { Topology, type Topology as TopologyType } from '../../src/config/topology';
 import type { MultisiteTopologySettings } from '../../src/flavours/multisite/config';
-import type { MsimFamily } from './msim/family';
+import { MSIM_PASSWORD, type MsimFamily } from './msim/family';
 
 /** The variable the bot reads the ClearQuest password from in tests (its value: MSIM_PASSWORD). */
 export const MSIM_PASSWORD_ENV = 'RECOVER_TEST_MSIM_PASSWORD';
+
+/** The bot's environment for a family: this process's, plus the ClearQuest password variable. */
+export const msimBotEnv = (): NodeJS.ProcessEnv => ({ ...process.env, [MSIM_PASSWORD_ENV]: MSIM_PASSWORD });
+
+/** A replica's records, sorted: what a restoration must bring back. */
+export const payloadsAt = async (f: MsimFamily, replica: string): Promise<string[]> =>
+  (await f.records(replica)).map((r) => r.payload).sort();
 
 export interface MultisiteTopologyOptions {
   name?: string;

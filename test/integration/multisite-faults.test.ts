@@ -11,7 +11,7 @@ import { PlanError } from '../../src/runbook/resolve';
 import { dropPrefix, startTestEngine, waitForRunState, type RecordingNotifier } from '../helpers/engine';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
 import { MSIM_PASSWORD, startMultisiteFamily, type MsimFamily } from '../helpers/msim/family';
-import { MSIM_PASSWORD_ENV, multisiteTopology } from '../helpers/multisite-topology';
+import { MSIM_PASSWORD_ENV, msimBotEnv, multisiteTopology, payloadsAt } from '../helpers/multisite-topology';
 import { approveNext, driveToEnd, pgEngine, settled, stepResult, until } from '../helpers/pg-runs';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
@@ -24,7 +24,7 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 jest.setTimeout(180_000);
 
 const prefix = `t-msfaults-${process.pid}`;
-const env: NodeJS.ProcessEnv = { ...process.env, [MSIM_PASSWORD_ENV]: MSIM_PASSWORD };
+const env = msimBotEnv();
 const alice = { id: 'alice' };
 let family: MsimFamily | undefined;
 let rt: EngineRuntime | undefined;
@@ -40,8 +40,7 @@ afterEach(async () => {
 });
 afterAll(() => expectNoLeakedHandles(1000));
 
-const payloads = async (f: MsimFamily, replica: string) =>
-  (await f.records(replica)).map((r) => r.payload).sort();
+const payloads = payloadsAt;
 
 /** b1 everywhere, the backup, b2 exported, then boston's storage is lost. */
 async function lostBoston(replicas: string[]) {

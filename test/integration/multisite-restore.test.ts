@@ -4,8 +4,8 @@ import { dropPrefix } from '../helpers/engine';
 import { startRun } from '../../src/engine/start';
 import type { MultisiteReport } from '../../src/flavours/multisite/report';
 import { expectNoLeakedHandles } from '../helpers/leak-guard';
-import { MSIM_PASSWORD, startMultisiteFamily, type MsimFamily } from '../helpers/msim/family';
-import { MSIM_PASSWORD_ENV, multisiteTopology } from '../helpers/multisite-topology';
+import { startMultisiteFamily, type MsimFamily } from '../helpers/msim/family';
+import { msimBotEnv, multisiteTopology, payloadsAt } from '../helpers/multisite-topology';
 import { driveToEnd, pgEngine, settled, stepResult } from '../helpers/pg-runs';
 
 /**
@@ -17,7 +17,7 @@ import { driveToEnd, pgEngine, settled, stepResult } from '../helpers/pg-runs';
 jest.setTimeout(180_000);
 
 const prefix = `t-msrestore-${process.pid}`;
-const env: NodeJS.ProcessEnv = { ...process.env, [MSIM_PASSWORD_ENV]: MSIM_PASSWORD };
+const env = msimBotEnv();
 let family: MsimFamily | undefined;
 let rt: EngineRuntime | undefined;
 
@@ -29,8 +29,7 @@ afterEach(async () => {
 });
 afterAll(() => expectNoLeakedHandles(1000));
 
-const payloads = async (f: MsimFamily, replica: string) =>
-  (await f.records(replica)).map((r) => r.payload).sort();
+const payloads = payloadsAt;
 
 it('restores a replica from backup: four siblings acknowledge in parallel, ops up to the last export come back, the loss window is reported', async () => {
   const f = (family = await startMultisiteFamily({

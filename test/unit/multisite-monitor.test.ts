@@ -1,8 +1,8 @@
 import { Topology } from '../../src/config/topology';
 import { evaluateMultisite } from '../../src/flavours/multisite/monitor';
-import { proposeRestoration } from '../../src/flavours/multisite/propose';
 import type { Packet } from '../../src/flavours/multisite/parse-lspacket';
 import type { MultisiteNodeStatus, MultisiteReport } from '../../src/flavours/multisite/report';
+import { multisiteReport, multisiteStatus } from '../helpers/multisite-status';
 import { emptyMemory, type MonitorMemory } from '../../src/monitor/types';
 
 const topology = Topology.parse({
@@ -28,41 +28,8 @@ const topology = Topology.parse({
   })),
 });
 
-function status(name: string, over: Partial<MultisiteNodeStatus> = {}): MultisiteNodeStatus {
-  return {
-    name,
-    role: 'replica',
-    engine: null,
-    reachable: true,
-    error: null,
-    latencyMs: 1,
-    replica: name,
-    matrix: { [name]: { a: 10, b: 10, c: 10 } },
-    ownOps: 10,
-    actualWarnings: [],
-    packets: [],
-    family: ['a', 'b', 'c'],
-    locked: false,
-    restoring: false,
-    awaiting: [],
-    databaseError: null,
-    manifest: null,
-    ...over,
-  };
-}
-
-function report(...nodes: MultisiteNodeStatus[]): MultisiteReport {
-  return {
-    topology: 'fam',
-    flavour: 'multisite',
-    probedAt: '2026-12-01T10:00:00.000Z',
-    durationMs: 5,
-    nodes,
-    warnings: [],
-    unknown: nodes.filter((n) => !n.reachable).map((n) => n.name),
-    proposal: proposeRestoration({ replicas: nodes, target: null }),
-  };
-}
+const status = multisiteStatus;
+const report = (...nodes: MultisiteNodeStatus[]) => multisiteReport(nodes);
 
 const outgoing = (to: string): Packet => ({
   path: `/bays/a/outgoing/sync_${to}_01-Dec-26.10.00.00_1_1`,

@@ -1,9 +1,8 @@
 import { Topology } from '../../src/config/topology';
 import { stageLabel, stageOf, stagesForOthers } from '../../src/engine/checklist-stage';
 import { multisite } from '../../src/flavours/multisite';
-import { proposeRestoration } from '../../src/flavours/multisite/propose';
 import { blocksAsText } from '../helpers/blocks-text';
-import type { MultisiteNodeStatus, MultisiteReport } from '../../src/flavours/multisite/report';
+import { multisiteReport, multisiteStatus } from '../helpers/multisite-status';
 import { multisiteRestore } from '../../src/flavours/multisite/runbooks/restore';
 import { canonicalJson, PlanError, resolvePlan } from '../../src/runbook/resolve';
 
@@ -29,41 +28,8 @@ const topology = (dialect: 'clearquest' | 'clearcase') =>
     nodes: ['a', 'b', 'c', 'd'].map(node),
   });
 
-function status(name: string, over: Partial<MultisiteNodeStatus> = {}): MultisiteNodeStatus {
-  return {
-    name,
-    role: 'replica',
-    engine: null,
-    reachable: true,
-    error: null,
-    latencyMs: 1,
-    replica: name,
-    matrix: { [name]: { a: 10, [name]: 10 } },
-    ownOps: 10,
-    actualWarnings: [],
-    packets: [],
-    family: ['a', 'b', 'c', 'd'],
-    locked: false,
-    restoring: false,
-    awaiting: [],
-    databaseError: null,
-    manifest: null,
-    ...over,
-  };
-}
-
-function report(nodes: MultisiteNodeStatus[]): MultisiteReport {
-  return {
-    topology: 'fam',
-    flavour: 'multisite',
-    probedAt: '2026-12-01T10:00:00.000Z',
-    durationMs: 5,
-    nodes,
-    warnings: [],
-    unknown: nodes.filter((n) => !n.reachable).map((n) => n.name),
-    proposal: proposeRestoration({ replicas: nodes, target: null }),
-  };
-}
+const status = multisiteStatus;
+const report = multisiteReport;
 
 const lostA = status('a', {
   role: 'lost',

@@ -117,7 +117,14 @@ test('failover: the new primary writes with its own source id and a new epoch', 
 
 test("the primary's database restarted: the write path connects again", async () => {
   const primary = sim.cluster.primary().name;
-  await sim.cluster.faults.stopDb(primary);
+  // A write issued while the server is stopping connects anew; that connection dies with the
+  // server and must not be reused once the server is back (CI saw "connection is in closed state").
+  const stopping = sim.cluster.faults.stopDb(primary);
+  const during = sim.cluster
+    .write('INSERT INTO app.t VALUES (?, ?)', [59, 'stopping'])
+    .catch(() => undefined);
+  await stopping;
+  await during;
   await expect(sim.cluster.write('INSERT INTO app.t VALUES (?, ?)', [60, 'down'])).rejects.toThrow();
   await sim.cluster.faults.startDb(primary);
   const w = await sim.cluster.write('INSERT INTO app.t VALUES (?, ?)', [61, 'up']);

@@ -150,6 +150,8 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
   };
 
   let closed = false;
+  /** cluster.write and the extraction timer, one after another (declared before close() uses it). */
+  let writeChain: Promise<unknown> = Promise.resolve();
   const close = async () => {
     if (closed) return;
     closed = true;
@@ -180,58 +182,69 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
       mkdirSync(home, { recursive: true });
       mkdirSync(binDir, { recursive: true });
       mkdirSync(join(dir, 'backups'), { recursive: true });
-      const port = await closedPort();
-      const db = await prepareDb(dir, binDir, port, i + 1);
-      const started = await dbCommand(db, 'start');
-      if (started.code !== 0) throw new Error(`tsim: mariadbd of ${name} did not start: ${started.stderr}`);
-      const thlLog = new ThlLog(join(home, 'thl', service));
-      const runtime: HostRuntime = {
-        name,
-        service,
-        sourceId: sourceIdOf(name),
-        home,
-        thl: thlLog,
-        replicator: undefined as unknown as Replicator,
-        dbPort: port,
-        thlVersion: version,
-        connect: () => connectTo(port),
-        primaryName: () => primaryName,
-        faults: { crashAfterReset: false },
-      };
-      runtime.replicator = new Replicator(
-        {
-          host: name,
-          service,
-          sourceId: runtime.sourceId,
-          thl: thlLog,
-          dbPort: port,
-          channels: name === names[0] ? 1 : (options.channels ?? 1),
-          master: () => replicatorOf(primaryName),
-        },
-        name === primaryName ? 'master' : 'slave',
-      );
-      const agent = await startCliServer(async (tool, argv, io) => {
-        if (tool === 'trepctl') return trepctl(runtime, argv, io);
-        if (tool === 'thl') return thl(runtime, argv, io);
-        if (tool === 'dsctl') return dsctl(runtime, argv, io);
-        io.err(`${tool}: not simulated\n`);
-        return 127;
-      });
+      // sshd first: it is the part most likely missing on a new machine, and a host's parts are
+      // only closed by close() once the host is in `hosts` (below).
       const sshd = await startSshd();
-      hosts.push({
-        name,
-        sshd,
-        mariadbPort: port,
-        binDir,
-        home,
-        sourceId: runtime.sourceId,
-        dir,
-        db,
-        runtime,
-        agent,
-        sshdStopped: false,
-      });
-      const c = await connectTo(port);
+      let db: DbInstance | undefined;
+      let agent: CliServer | undefined;
+      try {
+        const port = await closedPort();
+        db = await prepareDb(dir, binDir, port, i + 1);
+        const started = await dbCommand(db, 'start');
+        if (started.code !== 0) throw new Error(`tsim: mariadbd of ${name} did not start: ${started.stderr}`);
+        const thlLog = new ThlLog(join(home, 'thl', service));
+        const runtime: HostRuntime = {
+          name,
+          service,
+          sourceId: sourceIdOf(name),
+          home,
+          thl: thlLog,
+          replicator: undefined as unknown as Replicator,
+          dbPort: port,
+          thlVersion: version,
+          connect: () => connectTo(port),
+          primaryName: () => primaryName,
+          faults: { crashAfterReset: false },
+        };
+        runtime.replicator = new Replicator(
+          {
+            host: name,
+            service,
+            sourceId: runtime.sourceId,
+            thl: thlLog,
+            dbPort: port,
+            channels: name === names[0] ? 1 : (options.channels ?? 1),
+            master: () => replicatorOf(primaryName),
+          },
+          name === primaryName ? 'master' : 'slave',
+        );
+        agent = await startCliServer(async (tool, argv, io) => {
+          if (tool === 'trepctl') return trepctl(runtime, argv, io);
+          if (tool === 'thl') return thl(runtime, argv, io);
+          if (tool === 'dsctl') return dsctl(runtime, argv, io);
+          io.err(`${tool}: not simulated\n`);
+          return 127;
+        });
+        hosts.push({
+          name,
+          sshd,
+          mariadbPort: port,
+          binDir,
+          home,
+          sourceId: runtime.sourceId,
+          dir,
+          db,
+          runtime,
+          agent,
+          sshdStopped: false,
+        });
+      } catch (err) {
+        await agent?.close();
+        if (db) killDb(db);
+        await sshd.stop();
+        throw err;
+      }
+      const c = await connectTo(hosts[hosts.length - 1]!.mariadbPort);
       try {
         await ensureTrepTable(c, service);
       } finally {
@@ -281,10 +294,28 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
     }
     return primaryConn;
   };
+  /**
+   * Runs `fn` on the write path's connection; any error drops that connection so the next call
+   * reconnects. A connection opened by the extraction timer while the server was stopping is
+   * dead once it stops, and would otherwise fail every later write.
+   */
+  const onPrimary = async <T>(fn: (conn: Connection) => Promise<T>): Promise<T> => {
+    try {
+      return await fn(await primaryConnection());
+    } catch (err) {
+      // Calls are serialized on writeChain, so the connection in use is still primaryConn.
+      const dead = primaryConn;
+      primaryConn = undefined;
+      dead?.destroy();
+      throw err;
+    }
+  };
   /** Writes on the primary that did not come through write() (binlog-extract.ts), in binlog order. */
   const extractForeign = async () => {
     if (closed) return;
-    const conn = await primaryConnection();
+    await onPrimary(extractForeignOn);
+  };
+  const extractForeignOn = async (conn: Connection) => {
     const { transactions, to } = await binlogSince(conn, extractedTo!);
     const p = part(primaryName);
     for (const t of transactions) {
@@ -308,7 +339,6 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
     await conn.query('SET SESSION sql_log_bin = 1');
   };
 
-  let writeChain: Promise<unknown> = Promise.resolve();
   timers.extract = setInterval(() => {
     writeChain = writeChain.then(extractForeign).catch(() => undefined);
   }, 100);
@@ -316,18 +346,19 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
     const next = writeChain.then(async () => {
       await extractForeign();
       const p = part(primaryName);
-      const conn = await primaryConnection();
-      const statement = mysql.format(sql, params as Parameters<typeof mysql.format>[1]);
-      await conn.query(statement);
-      const [status] = await conn.query<RowDataPacket[]>('SHOW MASTER STATUS');
-      const file = String(status[0]?.File);
-      const offset = Number(status[0]?.Position);
-      const event = p.runtime.replicator.extract({ file, offset }, statement);
-      extractedTo = { file, offset };
-      // The master's own restart point: written after extraction, never binlogged.
-      if (!holdTrep) await recordPrimaryTrep(conn, event);
-      for (const h of hosts) h.runtime.replicator.notify();
-      return { seqno: event.seqno, position: plainPosition({ file, offset }) };
+      return onPrimary(async (conn) => {
+        const statement = mysql.format(sql, params as Parameters<typeof mysql.format>[1]);
+        await conn.query(statement);
+        const [status] = await conn.query<RowDataPacket[]>('SHOW MASTER STATUS');
+        const file = String(status[0]?.File);
+        const offset = Number(status[0]?.Position);
+        const event = p.runtime.replicator.extract({ file, offset }, statement);
+        extractedTo = { file, offset };
+        // The master's own restart point: written after extraction, never binlogged.
+        if (!holdTrep) await recordPrimaryTrep(conn, event);
+        for (const h of hosts) h.runtime.replicator.notify();
+        return { seqno: event.seqno, position: plainPosition({ file, offset }) };
+      });
     });
     writeChain = next.catch(() => undefined);
     return next;

@@ -15,6 +15,13 @@ export interface OwnRedis {
   destroy(): Promise<void>;
 }
 
+/**
+ * ioredis's disconnect() arms a timer (2 s by default) that waits for the socket's close; a socket
+ * already closed (a refused probe, a SHUTDOWN) never closes again, so the timer ran to the end and
+ * kept the jest worker alive past its last test ("a worker process has failed to exit gracefully").
+ */
+const SHORT_DISCONNECT_MS = 50;
+
 export async function ownRedis(extraArgs: string[]): Promise<OwnRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'recover-redis-'));
   const port = await closedPort();
@@ -41,6 +48,7 @@ export async function ownRedis(extraArgs: string[]): Promise<OwnRedis> {
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
+        disconnectTimeout: SHORT_DISCONNECT_MS,
       });
       try {
         await probe.connect();
@@ -56,7 +64,11 @@ export async function ownRedis(extraArgs: string[]): Promise<OwnRedis> {
   };
   const stop = async () => {
     // No retries: ioredis would otherwise resend SHUTDOWN after every reconnect attempt.
-    const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = new Redis(port, '127.0.0.1', {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      disconnectTimeout: SHORT_DISCONNECT_MS,
+    });
     await redis.call('SHUTDOWN').catch(() => undefined); // the connection drops as Redis exits
     redis.disconnect();
     await new Promise((resolve) => setTimeout(resolve, 300));

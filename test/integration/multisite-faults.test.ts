@@ -138,6 +138,28 @@ it('lost, truncated, duplicated and reordered packets and an import killed half-
   }
 });
 
+it('a sibling that scrubbed the oplog the replica needs says so; once another sibling returns those entries it answers too', async () => {
+  const { f, topology, engine } = await lostBoston(['boston', 'paris', 'tokyo']);
+  await f.faults.scrubOplog('tokyo'); // tokyo no longer holds b2, boston's op it would send back
+  const outcome = await start(engine, topology.name);
+  const { state, reason } = await driveToEnd(engine, outcome.run.id);
+  expect({ state, reason }).toEqual({ state: 'done', reason: null });
+  expect(await f.state('boston')).toMatchObject({ locked: false, restoring: false });
+  // b2 came back from paris; boston's next packet to tokyo asked for nothing tokyo lacks.
+  for (const r of ['boston', 'paris', 'tokyo']) expect(await payloads(f, r)).toEqual(['b1', 'b2']);
+
+  const seen = (engine.deps.notifier as RecordingNotifier).events.flatMap((e) =>
+    (e.type === 'step-waiting' || e.type === 'step-result') && e.stepId === 'acknowledgements--boston'
+      ? (e.result.checklist ?? [])
+      : [],
+  );
+  const tokyo = seen.filter((c) => c.node === 'tokyo').map((c) => `${c.stage}: ${c.detail}`);
+  expect(tokyo.join('\n')).toMatch(
+    /oplog-scrubbed: .*Cannot find oplog entry 2 for replica "boston".*; waiting for another sibling to return those entries to boston \(if none holds them, boston cannot be restored this way: re-create it from a sibling\)/,
+  );
+  expect(tokyo.at(-1)).toBe('acked: acknowledgement imported at boston');
+});
+
 it('a write between the restore and restorereplica is refused: nothing is locked, planning again refuses too', async () => {
   const { f, topology, engine, backup } = await lostBoston(['boston', 'paris', 'tokyo']);
   // The administrator restored the database already: the -actual warning is the evidence.

@@ -2,6 +2,7 @@ import type { Plan, PlanStep } from '../runbook/types';
 import { auditEvent, topologyOf, type EngineDeps } from './deps';
 import type { Fence } from './finish';
 import { stepTagPrefix } from '../db/step-tag';
+import { flavourOf } from '../flavours/registry';
 import type { AuditKind, RunRecord } from './types';
 
 /**
@@ -65,14 +66,17 @@ export async function haltOnUnknown(
   );
   const nodes = [...new Set(unknown.map((p) => p.node))];
   const holdings = deps.leftovers ? await deps.leftovers.describe(topology, nodes).catch(() => []) : [];
+  const status = await deps.inspect(topology).catch(() => null);
+  const flavour = flavourOf(topology.flavour);
+  const outcomes = status ? unknown.flatMap((p) => flavour.unknownOutcome?.(p, status) ?? []) : [];
   const names = unknown.map((p) => p.id).join(', ');
   const reason = [
     `${names} ${unknown.length > 1 ? 'were' : 'was'} running when the worker stopped: outcome unknown`,
     ...cancelled,
     ...holdings,
+    ...outcomes,
     `Check the node${nodes.length > 1 ? 's' : ''}, then decide retry, mark-done or abort for each`,
   ].join('. ');
-  const status = await deps.inspect(topology).catch(() => null);
   const ids = unknown.map((p) => p.id);
   const probe =
     status?.nodes.map((n) => ({

@@ -3,7 +3,7 @@ import type { Db } from '../db/types';
 import type { HostExecutor } from '../hosts/types';
 import type { MonitorMemory, Observation } from '../monitor/types';
 import type { MonitorThresholds } from '../config/topology';
-import type { PlanBasis, Runbook } from '../runbook/types';
+import type { PlanBasis, PlanStep, Runbook } from '../runbook/types';
 import type { SlackMessage } from '../slack/blocks/types';
 
 export type { FlavourName } from '../config/topology';
@@ -115,6 +115,11 @@ export interface Flavour<R extends StatusReport = StatusReport> {
   planBasis(runbook: Runbook, ctx: NodeSetContext<R>): PlanBasis;
   /** One line per fact that changed, among nodes the run has not touched. */
   drift(basis: PlanBasis, report: R, touched: ReadonlySet<string>): string[];
+  /**
+   * What a fresh probe says about a step whose worker died mid-way (a halt's "outcome unknown"),
+   * so whoever chooses retry or mark-done reads the answer instead of guessing. Null: nothing to add.
+   */
+  unknownOutcome?(step: PlanStep, report: R): string | null;
   /** What is left for humans after the run finished (seed 000: publications to replay). */
   followUp(basis: PlanBasis): string | null;
   /** Ambient conditions, or null when the flavour is not watched. */

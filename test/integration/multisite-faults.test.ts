@@ -182,11 +182,15 @@ it('a write between the restore and restorereplica is refused: nothing is locked
   await expect(start(engine, topology.name)).rejects.toThrow(/boston was not restored from backup/);
 });
 
-it('a worker killed while the siblings import: the step is unknown, nothing moves until a human says retry, and the re-run is safe', async () => {
+/**
+ * boston lost after b2 was exported, a config file for worker processes of their own, and this
+ * process's engine to start the run and decide. The caller removes `dir`.
+ */
+async function lostBostonWithWorkers(transitDelayMs?: number) {
   const f = (family = await startMultisiteFamily({
     dialect: 'clearquest',
     replicas: ['boston', 'paris', 'tokyo'],
-    transitDelayMs: 1500, // the acknowledgements take a while: time to kill the worker in them
+    ...(transitDelayMs ? { transitDelayMs } : {}),
   }));
   await f.write('boston', 'b1');
   await f.sync('boston');
@@ -201,43 +205,83 @@ it('a worker killed while the siblings import: the step is unknown, nothing move
   const dir = mkdtempSync(join(tmpdir(), 'recover-mskill-'));
   const file = join(dir, 'recover.yaml');
   writeFileSync(file, YAML.stringify(config));
-  try {
-    // This process starts the run and decides; the workers are processes of their own.
-    const engine = (rt = await startTestEngine(config, prefix, { env }));
-    const worker = async () => {
-      const w = await startWorkerProcess(file, {
-        RECOVER_REDIS_PREFIX: prefix,
-        REDIS_URL: serviceUrls().redisUrl,
-        [MSIM_PASSWORD_ENV]: MSIM_PASSWORD,
-      });
-      workers.push(w);
-      return w;
-    };
-    const a = await worker();
-    const outcome = await start(engine, topology.name);
-    await waitForRunState(engine, outcome.run.id, ['awaiting-approval'], 60_000);
-    await approve(engine.deps, { runId: outcome.run.id, approver: { id: 'bob' } });
-    await until(
-      'the siblings to be importing',
-      async () =>
-        (await engine.deps.ledger.getStep(outcome.run.id, 'acknowledgements--boston'))?.state === 'running',
-      60_000,
-      20,
-    );
-    a.child.kill('SIGKILL');
-    expect(await a.exited).toBe('SIGKILL');
-
-    await worker();
-    expect(await waitForRunState(engine, outcome.run.id, ['halted'], 60_000)).toBe('halted');
-    expect(await engine.deps.ledger.getStep(outcome.run.id, 'acknowledgements--boston')).toMatchObject({
-      state: 'unknown',
+  const engine = (rt = await startTestEngine(config, prefix, { env }));
+  const worker = async () => {
+    const w = await startWorkerProcess(file, {
+      RECOVER_REDIS_PREFIX: prefix,
+      REDIS_URL: serviceUrls().redisUrl,
+      [MSIM_PASSWORD_ENV]: MSIM_PASSWORD,
     });
+    workers.push(w);
+    return w;
+  };
+  return { f, topology, engine, worker, dir };
+}
+
+/**
+ * Start the run with a worker process of its own, approve it, and SIGKILL that worker once
+ * `stepId` runs and `also` holds (e.g. the host's command got as far as its commit).
+ */
+async function killWorkerIn(
+  setup: Awaited<ReturnType<typeof lostBostonWithWorkers>>,
+  stepId: string,
+  also: () => Promise<boolean> = async () => true,
+) {
+  const { engine, worker, topology } = setup;
+  const a = await worker();
+  const outcome = await start(engine, topology.name);
+  await waitForRunState(engine, outcome.run.id, ['awaiting-approval'], 60_000);
+  await approve(engine.deps, { runId: outcome.run.id, approver: { id: 'bob' } });
+  await until(
+    `${stepId} to be running`,
+    async () => (await engine.deps.ledger.getStep(outcome.run.id, stepId))?.state === 'running' && also(),
+    60_000,
+    20,
+  );
+  a.child.kill('SIGKILL');
+  expect(await a.exited).toBe('SIGKILL');
+  await worker();
+  expect(await waitForRunState(engine, outcome.run.id, ['halted'], 60_000)).toBe('halted');
+  expect(await engine.deps.ledger.getStep(outcome.run.id, stepId)).toMatchObject({ state: 'unknown' });
+  return outcome.run.id;
+}
+
+it('a worker killed while the siblings import: the step is unknown, nothing moves until a human says retry, and the re-run is safe', async () => {
+  // The acknowledgements take a while: time to kill the worker in them.
+  const setup = await lostBostonWithWorkers(1500);
+  const { f, engine } = setup;
+  try {
+    const runId = await killWorkerIn(setup, 'acknowledgements--boston');
     // Import and export are idempotent: retrying the step is safe whatever the dead attempt did.
-    await decide(engine.deps, outcome.run.id, 'acknowledgements--boston', 'retry', alice);
-    expect(await waitForRunState(engine, outcome.run.id, ['done', 'failed', 'halted'], 90_000)).toBe('done');
+    await decide(engine.deps, runId, 'acknowledgements--boston', 'retry', alice);
+    expect(await waitForRunState(engine, runId, ['done', 'failed', 'halted'], 90_000)).toBe('done');
     expect(await f.state('boston')).toMatchObject({ locked: false, restoring: false });
     for (const r of ['boston', 'paris', 'tokyo']) expect(await payloads(f, r)).toEqual(['b1', 'b2']);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(setup.dir, { recursive: true, force: true });
+  }
+});
+
+it('a worker killed inside restorereplica: the halt says from lsreplica that it ran, and marking it done finishes the restoration', async () => {
+  const setup = await lostBostonWithWorkers();
+  const { f, engine } = setup;
+  try {
+    f.faults.slowNextRestore('boston', 8000); // it commits, then keeps running: the worker dies in it
+    const runId = await killWorkerIn(
+      setup,
+      'restorereplica--boston',
+      async () => (await f.state('boston')).restoring === true,
+    );
+    const run = await engine.deps.ledger.getRun(runId);
+    expect(run?.reason).toMatch(
+      /restorereplica--boston was running when the worker stopped: outcome unknown\..*boston is locked and in restoration \(owed by .*\): restorereplica ran, so mark it done \(a retry would be refused: already in restoration\)/,
+    );
+    expect(await f.state('boston')).toMatchObject({ locked: true, restoring: true });
+    await decide(engine.deps, runId, 'restorereplica--boston', 'mark-done', alice);
+    expect(await waitForRunState(engine, runId, ['done', 'failed', 'halted'], 90_000)).toBe('done');
+    expect(await f.state('boston')).toMatchObject({ locked: false, restoring: false });
+    for (const r of ['boston', 'paris', 'tokyo']) expect(await payloads(f, r)).toEqual(['b1', 'b2']);
+  } finally {
+    rmSync(setup.dir, { recursive: true, force: true });
   }
 });

@@ -2,6 +2,7 @@ import { evaluateMultisite } from './monitor';
 import type { Topology } from '../../config/topology';
 import type { Flavour, TopologyProblem } from '../types';
 import { msBasis, msDrift } from './basis';
+import { msUnknownOutcome } from './unknown-outcome';
 import { inspectMultisite } from './probe';
 import {
   MULTISITE_NODE_SETS,
@@ -53,6 +54,7 @@ export const multisite: Flavour<MultisiteReport> = {
   argValues: multisiteArgValues,
   planBasis: msBasis,
   drift: msDrift,
+  unknownOutcome: msUnknownOutcome,
   followUp: (basis) => basis.followUp,
   monitor: evaluateMultisite,
   render: {

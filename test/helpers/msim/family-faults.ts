@@ -20,6 +20,8 @@ export interface MsimFaults {
   delayNextPacket(to: string, ms: number): void;
   /** extension: the next import at `replica` is SIGKILLed right after its first packet commits. */
   killNextImport(replica: string): void;
+  /** extension: the next restorereplica at `replica` commits, then runs `ms` longer before it answers. */
+  slowNextRestore(replica: string, ms: number): void;
   /**
    * extension: oplog retention at `replica` removes its oplog entries (records stay): an export
    * that needs one fails with "Cannot find oplog entry …" (restoration impossible from there).
@@ -88,6 +90,7 @@ export function familyFaults(
     reorderNextPackets: (to) => add(to, { kind: 'reorder' }),
     delayNextPacket: (to, ms) => add(to, { kind: 'delay', ms }),
     killNextImport: (replica) => add(replica, { kind: 'killImport' }),
+    slowNextRestore: (replica, ms) => add(replica, { kind: 'slowRestore', ms }),
     async scrubOplog(replica) {
       const c = await connect(dbOf(replica));
       try {

@@ -11,7 +11,9 @@ export type Fault =
   | { kind: 'reorder' }
   | { kind: 'delay'; ms: number }
   /** The next syncreplica -import here dies (SIGKILL) right after committing its first packet. */
-  | { kind: 'killImport' };
+  | { kind: 'killImport' }
+  /** The next restorereplica here takes `ms` longer after its commit (a worker can die while it runs). */
+  | { kind: 'slowRestore'; ms: number };
 
 export function readFaults(file: string): Fault[] {
   try {

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { replicaName, type Args } from './args';
+import { takeFault } from './faults';
 import type { HostConfig } from './host-config';
 import type { Print } from './sync-export';
 import { inTransaction, MsimError, replicas, selfRow } from './store';
@@ -39,6 +40,8 @@ export async function restoreReplica(
     );
     return { name: self.name, incarnation: rows[0]!.incarnation, required };
   });
+  const slow = takeFault(config.faultsFile, ['slowRestore']);
+  if (slow?.kind === 'slowRestore') await new Promise((resolve) => setTimeout(resolve, slow.ms));
   print(`Replica "${result.name}" is locked for restoration (recovery incarnation ${result.incarnation}).`);
   print(`Restoration updates are required from: ${result.required.join(', ')}`);
   return 0;

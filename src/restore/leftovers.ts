@@ -44,8 +44,10 @@ export async function cancelLeftovers(
     nodeNames.map(async (name) => {
       const node = topology.nodes.find((n) => n.name === name);
       if (!node) return `${name}: not in topology ${topology.name}; not checked for leftovers`;
-      // Reached only by commands (a MultiSite host): no SQL session of the step can be left.
-      if (!node.db) return `${name}: no SQL on this node; no statement to cancel`;
+      // Reached only by commands (a MultiSite host): no SQL session of the step can be left, but
+      // sshd does not end a command whose client vanished (no pty, no SIGHUP): say so.
+      if (!node.db)
+        return `${name}: no SQL session to cancel; a command the stopped worker started there over SSH may still be running until it ends`;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<string>((resolve) => {
         timer = setTimeout(

@@ -274,7 +274,7 @@ it('a worker killed inside restorereplica: the halt says from lsreplica that it 
     );
     const run = await engine.deps.ledger.getRun(runId);
     expect(run?.reason).toMatch(
-      /restorereplica--boston was running when the worker stopped: outcome unknown\..*boston is locked and in restoration \(owed by .*\): restorereplica ran, so mark it done \(a retry would be refused: already in restoration\)/,
+      /restorereplica--boston was running when the worker stopped: outcome unknown\. boston: no SQL session to cancel; a command the stopped worker started there over SSH may still be running until it ends\. boston is locked and in restoration \(owed by .*\): restorereplica ran, so mark it done \(a retry would be refused: already in restoration\)/,
     );
     expect(await f.state('boston')).toMatchObject({ locked: true, restoring: true });
     await decide(engine.deps, runId, 'restorereplica--boston', 'mark-done', alice);

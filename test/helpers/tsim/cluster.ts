@@ -9,14 +9,13 @@ import { dsctl } from './cli-dsctl';
 import { startCliServer, type CliServer } from './cli-server';
 import { thl } from './cli-thl';
 import { trepctl } from './cli-trepctl';
-import { plainPosition } from './event-id';
 import type { HostRuntime, ThlVersion } from './host-runtime';
 import { dbCommand, killDb, prepareDb, run, type DbInstance } from './mariadb-host';
 import { Manager } from './manager';
 import { Replicator } from './replicator';
 import { ThlLog, type ThlEvent } from './thl-log';
-import { ensureTrepTable, trepSchema, writeTrepRow } from './trep-table';
-import { binlogSince } from './binlog-extract';
+import { ensureTrepTable, trepSchema } from './trep-table';
+import { writePath } from './write-path';
 
 export interface TsimHost {
   name: string;
@@ -149,15 +148,18 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
     managerPort = managerServer.port;
   };
 
+  const writes = writePath({
+    service,
+    primary: () => part(primaryName),
+    runtimes: () => hosts.map((h) => h.runtime),
+    holdTrep: () => holdTrep,
+    connect: connectTo,
+  });
   let closed = false;
-  /** cluster.write and the extraction timer, one after another (declared before close() uses it). */
-  let writeChain: Promise<unknown> = Promise.resolve();
   const close = async () => {
     if (closed) return;
     closed = true;
-    clearInterval(timers.extract);
-    await writeChain.catch(() => undefined);
-    await primaryConn?.end().catch(() => undefined);
+    await writes.close();
     for (const h of hosts) await h.runtime.replicator.kill().catch(() => undefined);
     await managerServer?.close();
     for (const h of hosts) {
@@ -170,10 +172,6 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
     rmSync(root, { recursive: true, force: true });
   };
 
-  let primaryConn: Connection | undefined;
-  /** The primary's binlog position extracted last: what lies past it came from outside cluster.write. */
-  let extractedTo: { file: string; offset: number } | undefined;
-  const timers: { extract?: NodeJS.Timeout } = {};
   try {
     for (const [i, name] of names.entries()) {
       const dir = join(root, name);
@@ -275,101 +273,18 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
       if (h.runtime.replicator.state !== 'ONLINE')
         throw new Error(`tsim: replicator of ${h.name} is ${h.runtime.replicator.state}`);
     }
-    primaryConn = await connectTo(part(primaryName).mariadbPort);
-    const [status] = await primaryConn.query<RowDataPacket[]>('SHOW MASTER STATUS');
-    extractedTo = { file: String(status[0]?.File), offset: Number(status[0]?.Position) };
+    await writes.start();
   } catch (err) {
     await close();
     throw err;
   }
-
-  const primaryConnection = async (): Promise<Connection> => {
-    if (!primaryConn) {
-      primaryConn = await connectTo(part(primaryName).mariadbPort);
-      extractedTo = undefined;
-    }
-    if (!extractedTo) {
-      const [status] = await primaryConn.query<RowDataPacket[]>('SHOW MASTER STATUS');
-      extractedTo = { file: String(status[0]?.File), offset: Number(status[0]?.Position) };
-    }
-    return primaryConn;
-  };
-  /**
-   * Runs `fn` on the write path's connection; any error drops that connection so the next call
-   * reconnects. A connection opened by the extraction timer while the server was stopping is
-   * dead once it stops, and would otherwise fail every later write.
-   */
-  const onPrimary = async <T>(fn: (conn: Connection) => Promise<T>): Promise<T> => {
-    try {
-      return await fn(await primaryConnection());
-    } catch (err) {
-      // Calls are serialized on writeChain, so the connection in use is still primaryConn.
-      const dead = primaryConn;
-      primaryConn = undefined;
-      dead?.destroy();
-      throw err;
-    }
-  };
-  /** Writes on the primary that did not come through write() (binlog-extract.ts), in binlog order. */
-  const extractForeign = async () => {
-    if (closed) return;
-    await onPrimary(extractForeignOn);
-  };
-  const extractForeignOn = async (conn: Connection) => {
-    const { transactions, to } = await binlogSince(conn, extractedTo!);
-    const p = part(primaryName);
-    for (const t of transactions) {
-      const event = p.runtime.replicator.extract(t.end, t.statements.join(';\n'), t.schema);
-      extractedTo = t.end;
-      if (!holdTrep) await recordPrimaryTrep(conn, event);
-    }
-    extractedTo = to;
-    if (transactions.length > 0) for (const h of hosts) h.runtime.replicator.notify();
-  };
-  const recordPrimaryTrep = async (conn: Connection, event: ThlEvent) => {
-    await conn.query('SET SESSION sql_log_bin = 0');
-    await writeTrepRow(conn, service, {
-      seqno: event.seqno,
-      fragno: 0,
-      lastFrag: true,
-      sourceId: event.sourceid,
-      epoch: event.epoch,
-      eventId: event.eventid,
-    });
-    await conn.query('SET SESSION sql_log_bin = 1');
-  };
-
-  timers.extract = setInterval(() => {
-    writeChain = writeChain.then(extractForeign).catch(() => undefined);
-  }, 100);
-  const write = (sql: string, params: unknown[] = []) => {
-    const next = writeChain.then(async () => {
-      await extractForeign();
-      const p = part(primaryName);
-      return onPrimary(async (conn) => {
-        const statement = mysql.format(sql, params as Parameters<typeof mysql.format>[1]);
-        await conn.query(statement);
-        const [status] = await conn.query<RowDataPacket[]>('SHOW MASTER STATUS');
-        const file = String(status[0]?.File);
-        const offset = Number(status[0]?.Position);
-        const event = p.runtime.replicator.extract({ file, offset }, statement);
-        extractedTo = { file, offset };
-        // The master's own restart point: written after extraction, never binlogged.
-        if (!holdTrep) await recordPrimaryTrep(conn, event);
-        for (const h of hosts) h.runtime.replicator.notify();
-        return { seqno: event.seqno, position: plainPosition({ file, offset }) };
-      });
-    });
-    writeChain = next.catch(() => undefined);
-    return next;
-  };
 
   const cluster: TsimCluster = {
     service,
     hosts,
     manager: manager as Manager,
     primary: () => part(primaryName),
-    write,
+    write: writes.write,
     waitForCatchUp: async (timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -472,8 +387,7 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         await next.runtime.replicator.offline();
         next.runtime.replicator.role = 'master';
         primaryName = to;
-        await primaryConn?.end().catch(() => undefined);
-        primaryConn = undefined;
+        writes.drop();
         await next.runtime.replicator.online();
         for (const h of hosts) {
           if (h.name === to || h.name === old.name) continue;
@@ -500,12 +414,8 @@ export async function startTungstenCluster(options: TsimOptions = {}): Promise<T
         if (manager?.state(host).kind !== 'SHUNNED') await r.online();
       },
       stopDb: async (host) => {
-        if (host === primaryName) {
-          // The write path's connection dies with the server: the next write or extraction reconnects.
-          const dead = primaryConn;
-          primaryConn = undefined;
-          dead?.destroy();
-        }
+        // The write path's connection dies with the server: the next write or extraction reconnects.
+        if (host === primaryName) writes.drop();
         const r = await dbCommand(part(host).db, 'stop');
         if (r.code !== 0) throw new Error(`tsim: tsim-db stop on ${host}: ${r.stderr}`);
       },

@@ -43,15 +43,24 @@ afterAll(() => expectNoLeakedHandles(1000));
 const payloads = payloadsAt;
 
 /** b1 everywhere, the backup, b2 exported, then boston's storage is lost. */
-async function lostBoston(replicas: string[]) {
-  const f = (family = await startMultisiteFamily({ dialect: 'clearquest', replicas }));
+async function lostBostonFamily(replicas: string[], transitDelayMs?: number) {
+  const f = (family = await startMultisiteFamily({
+    dialect: 'clearquest',
+    replicas,
+    ...(transitDelayMs ? { transitDelayMs } : {}),
+  }));
   await f.write('boston', 'b1');
   await f.sync('boston');
   const backup = await f.backup('boston');
   await f.write('boston', 'b2');
   await f.sync('boston');
   await f.loseStorage('boston');
-  const topology = multisiteTopology(f, { backups: { boston: backup } });
+  return { f, topology: multisiteTopology(f, { backups: { boston: backup } }), backup };
+}
+
+/** lostBostonFamily with this process's engine running steps. */
+async function lostBoston(replicas: string[]) {
+  const { f, topology, backup } = await lostBostonFamily(replicas);
   rt = await pgEngine(topology, prefix, env);
   return { f, topology, engine: rt, backup };
 }
@@ -197,18 +206,7 @@ it('a write between the restore and restorereplica is refused: nothing is locked
  * process's engine to start the run and decide. The caller removes `dir`.
  */
 async function lostBostonWithWorkers(transitDelayMs?: number) {
-  const f = (family = await startMultisiteFamily({
-    dialect: 'clearquest',
-    replicas: ['boston', 'paris', 'tokyo'],
-    ...(transitDelayMs ? { transitDelayMs } : {}),
-  }));
-  await f.write('boston', 'b1');
-  await f.sync('boston');
-  const backup = await f.backup('boston');
-  await f.write('boston', 'b2');
-  await f.sync('boston');
-  await f.loseStorage('boston');
-  const topology = multisiteTopology(f, { backups: { boston: backup } });
+  const { f, topology } = await lostBostonFamily(['boston', 'paris', 'tokyo'], transitDelayMs);
   const config = RecoverConfig.parse({
     topologies: [{ ...topology, access: { approvers: ['bob'] }, monitor: { enabled: false } }],
   });

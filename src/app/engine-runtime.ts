@@ -20,7 +20,7 @@ import { redisOptionsFromUrl } from '../engine/redis-options';
 import { closeWorker, startRunWorker, type RunWorkerOptions } from '../engine/worker';
 import { inspectTopology } from '../status/inspect';
 import { cancelLeftovers } from '../restore/leftovers';
-import { describeHoldings } from '../restore/holdings';
+import { flavourOf } from '../flavours/registry';
 import { getRunbook } from '../runbook/registry';
 import type { Runbook } from '../runbook/types';
 import type { Worker } from 'bullmq';
@@ -107,12 +107,15 @@ export async function createEngineRuntime(options: EngineRuntimeOptions): Promis
             await fresh.closeAll();
           }
         },
-        describe: (topology, nodes) =>
-          Promise.all(
+        describe: async (topology, nodes) => {
+          const holdings = flavourOf(topology.flavour).holdings;
+          if (!holdings) return [];
+          return Promise.all(
             topology.nodes
               .filter((n) => nodes.includes(n.name) && n.db)
-              .map((n) => describeHoldings(dbs.get(n, topology.name))),
-          ),
+              .map((n) => holdings(dbs.get(n, topology.name))),
+          );
+        },
       },
     };
     const q = queue;

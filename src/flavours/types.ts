@@ -120,6 +120,11 @@ export interface Flavour<R extends StatusReport = StatusReport> {
    * so whoever chooses retry or mark-done reads the answer instead of guessing. Null: nothing to add.
    */
   unknownOutcome?(step: PlanStep, report: R): string | null;
+  /**
+   * One line on what a node's database holds now, for the same halt (CoreMedia: tables,
+   * changelog, replicator_remote, ReplicatorIdTable). Read-only, never throws. Absent: not said.
+   */
+  holdings?(db: Db): Promise<string>;
   /** What is left for humans after the run finished (seed 000: publications to replay). */
   followUp(basis: PlanBasis): string | null;
   /** Ambient conditions, or null when the flavour is not watched. */

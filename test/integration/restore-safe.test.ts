@@ -7,7 +7,7 @@ import { stepTag, stepTagPrefix, tagComment } from '../../src/db/step-tag';
 import { sqlExecutors } from '../../src/engine/executors';
 import type { Fleet } from '../../src/flavours/coremedia/fleet/fleet';
 import { dumpRestore, type DumpRestoreOptions } from '../../src/restore/dump-restore';
-import { describeHoldings } from '../../src/restore/holdings';
+import { describeHoldings } from '../../src/flavours/coremedia/holdings';
 import { cancelLeftovers } from '../../src/restore/leftovers';
 import { dropAndRecreateSchema } from '../../src/restore/schema';
 import type { PlanStep } from '../../src/runbook/types';

@@ -101,6 +101,12 @@ it('a worker killed inside dsctl set -reset: halted, outcome unknown, recover no
   expect(await waitForRunState(engine, runId, ['halted'], 60_000)).toBe('halted');
   expect(await engine.deps.ledger.getStep(runId, 'dsctl-reset--host2')).toMatchObject({ state: 'unknown' });
   expect(await engine.deps.ledger.getStep(runId, 'recover--host2')).toMatchObject({ state: 'pending' });
+  // The halt says what host2 holds now and which choice is safe, in Tungsten's terms only.
+  const reason = (await engine.deps.ledger.getRun(runId))?.reason ?? '';
+  expect(reason).not.toMatch(/changelog|ReplicatorIdTable/);
+  expect(reason).toMatch(
+    /host2: its trep_commit_seqno reads seqno \d+, epoch \d+, event mysql-bin\.\d+:\d+(;-?\d+)?, source host1; replicator [A-Z:]+\. dsctl set -reset replaces that row with the same values each time, so retry is safe/,
+  );
   expect(c.replicatorState('host2')).not.toBe('ONLINE');
 
   // The human retries: dsctl set -reset drops whatever is there and sets the THL's values again.

@@ -1,87 +1,13 @@
 import { RecoverConfig, type Topology } from '../../src/config/topology';
 import { tungstenDrift } from '../../src/flavours/tungsten/basis';
-import { TungstenTopologySettings } from '../../src/flavours/tungsten/config';
-import type { CctrlDatasource } from '../../src/flavours/tungsten/parse/cctrl-ls';
 import { proposeRestore } from '../../src/flavours/tungsten/propose';
-import type { ClusterView, TungstenNodeStatus, TungstenReport } from '../../src/flavours/tungsten/report';
 import { tungsten } from '../../src/flavours/tungsten';
 import { PlanError, resolvePlan } from '../../src/runbook/resolve';
 import { tungstenExternalRestore } from '../../src/flavours/tungsten/runbooks/external-restore';
 import { evaluateTungsten } from '../../src/flavours/tungsten/monitor';
 import { emptyMemory } from '../../src/monitor/types';
 import { blocksAsText } from '../helpers/blocks-text';
-
-const settings = TungstenTopologySettings.parse({ service: 'alpha' });
-const known: ClusterView = {
-  known: true,
-  error: null,
-  coordinator: { host: 'host1', policy: 'AUTOMATIC', state: 'ONLINE' },
-};
-
-function ds(
-  name: string,
-  role: 'primary' | 'replica',
-  extra: Partial<CctrlDatasource> = {},
-): CctrlDatasource {
-  return {
-    name,
-    role,
-    state: 'ONLINE',
-    stateDetail: null,
-    progress: 10,
-    latency: 0.5,
-    status: 'OK',
-    reason: null,
-    manager: 'ONLINE',
-    replicator: { role: role === 'primary' ? 'master' : 'slave', master: 'host1', state: 'ONLINE' },
-    dataserver: 'ONLINE',
-    ...extra,
-  };
-}
-
-function node(
-  name: string,
-  role: 'primary' | 'replica',
-  extra: Partial<TungstenNodeStatus> = {},
-): TungstenNodeStatus {
-  return {
-    name,
-    role,
-    engine: 'mysql',
-    reachable: true,
-    error: null,
-    latencyMs: null,
-    service: null,
-    datasource: name,
-    cluster: ds(name, role),
-    replicator: {
-      state: 'ONLINE',
-      role: role === 'primary' ? 'master' : 'slave',
-      appliedLastSeqno: role === 'primary' ? 120 : 110,
-      appliedLastEventId: null,
-      appliedLatency: 0.4,
-      latestEpochNumber: 7,
-      minimumStoredSeqNo: 0,
-      maximumStoredSeqNo: 120,
-      pendingError: null,
-      pendingErrorSeqno: null,
-      pendingExceptionMessage: null,
-      serviceName: 'alpha',
-      masterConnectUri: null,
-      fields: {},
-    },
-    replicatorError: null,
-    thl: { minSeqno: 0, maxSeqno: 120, events: 121, oldestFile: null },
-    trep: [{ seqno: 110, epoch: 7, sourceId: 'host1', eventId: 'mysql-bin.000001:0000000000001000;-1' }],
-    trepError: null,
-    abilities: { thlListEvent: true, dsctlReset: true },
-    backup: null,
-    sourceId: name,
-    ...extra,
-  };
-}
-
-const healthy = () => [node('host1', 'primary'), node('host2', 'replica'), node('host3', 'replica')];
+import { ds, healthy, known, node, report, settings } from '../helpers/tungsten-status';
 
 describe('tungsten proposal: who may be restored from an external backup', () => {
   it('a healthy cluster: every replica, with a verdict per node', () => {
@@ -202,21 +128,6 @@ const topology: Topology = RecoverConfig.parse({
     },
   ],
 }).topologies[0]!;
-
-function report(nodes = healthy(), cluster = known): TungstenReport {
-  return {
-    topology: 'tc',
-    flavour: 'tungsten',
-    service: 'alpha',
-    probedAt: '2026-12-01T10:00:00.000Z',
-    durationMs: 5,
-    cluster,
-    nodes,
-    proposal: proposeRestore({ nodes, cluster, settings }),
-    warnings: [],
-    unknown: [],
-  };
-}
 
 describe('tungsten-external-restore plan', () => {
   it('pins run-time captures to concrete steps; reads of the primary run on the primary', () => {

@@ -1,6 +1,7 @@
 import type { Topology } from '../../config/topology';
 import type { Flavour, TopologyProblem } from '../types';
 import { coremediaBasis, coremediaDrift } from './basis';
+import { describeHoldings } from './holdings';
 import { evaluateConditions, proposalSummary } from './monitor';
 import {
   COREMEDIA_NODE_SETS,
@@ -61,6 +62,7 @@ export const coremedia: Flavour<CoremediaReport> = {
   checkTarget: coremediaCheckTarget,
   planBasis: coremediaBasis,
   drift: coremediaDrift,
+  holdings: (db) => describeHoldings(db),
   followUp: (basis) => basis.followUp,
   monitor: (input) => evaluateConditions(input),
   render: {

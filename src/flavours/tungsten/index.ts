@@ -1,6 +1,7 @@
 import type { Topology } from '../../config/topology';
 import type { Flavour, TopologyProblem } from '../types';
 import { tungstenBasis, tungstenDrift } from './basis';
+import { tungstenUnknownOutcome } from './unknown-outcome';
 import {
   tungstenArgValues,
   tungstenCheckTarget,
@@ -59,6 +60,7 @@ export const tungsten: Flavour<TungstenReport> = {
   argValues: tungstenArgValues,
   planBasis: tungstenBasis,
   drift: tungstenDrift,
+  unknownOutcome: tungstenUnknownOutcome,
   followUp: (basis) => basis.followUp,
   monitor: evaluateTungsten,
   render: {

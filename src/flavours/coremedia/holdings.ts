@@ -1,6 +1,6 @@
-import { ident } from '../db/dialect';
-import { DbError } from '../db/errors';
-import type { Db } from '../db/types';
+import { ident } from '../../db/dialect';
+import { DbError } from '../../db/errors';
+import type { Db } from '../../db/types';
 
 export interface HoldingsOptions {
   /** For the whole look; past it the node is reported as not answering. */

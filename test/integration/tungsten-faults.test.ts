@@ -2,11 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { EngineRuntime } from '../../src/app/engine-runtime';
 import { startRun } from '../../src/engine/start';
 import { PlanError } from '../../src/runbook/resolve';
-import { approveNext, driveToEnd, pgEngine, settled } from '../helpers/pg-runs';
+import { approveNext, driveToEnd, settled } from '../helpers/pg-runs';
 import { startTungstenCluster, type TsimCluster } from '../helpers/tsim/cluster';
 import { tsimSsh } from '../helpers/tsim/ssh-cli';
 import { startHost2Restore, tungstenRunHooks } from '../helpers/tungsten-run-hooks';
-import { tungstenTopology } from '../helpers/tungsten-topology';
 import { until } from '../helpers/until';
 
 /**
@@ -209,16 +208,7 @@ it('manager unreachable: the cluster view is unknown and no plan is made', async
   const c = await seeded();
   const backup = await c.backup('host2');
   await c.faults.stopManager();
-  const topology = tungstenTopology(c, {
-    backups: { host2: { kind: 'dump', path: backup.file, from: 'replica' } },
-  });
-  const engine = (h.rt = await pgEngine(topology, prefix));
-  const started = startRun(engine.deps, {
-    topology: topology.name,
-    runbook: 'tungsten-external-restore',
-    target: 'host2',
-    requester: alice,
-  });
+  const started = startHost2Restore(h, prefix, c, backup, 'replica');
   await expect(started).rejects.toThrow(PlanError);
   await expect(started).rejects.toThrow(
     /the manager cannot be asked \(cctrl ls: .*Unable to connect to the manager.*\[cluster-unknown\]/,
@@ -229,16 +219,7 @@ it('5.x tools (no thl list -event, no dsctl set -reset): the version check refus
   const c = (h.cluster = await startTungstenCluster({ replicas: 1, thlVersion: '5' }));
   await c.write('CREATE DATABASE app');
   const backup = await c.backup('host2');
-  const topology = tungstenTopology(c, {
-    backups: { host2: { kind: 'dump', path: backup.file, from: 'replica' } },
-  });
-  const engine = (h.rt = await pgEngine(topology, prefix));
-  const started = startRun(engine.deps, {
-    topology: topology.name,
-    runbook: 'tungsten-external-restore',
-    target: 'host2',
-    requester: alice,
-  });
+  const started = startHost2Restore(h, prefix, c, backup, 'replica');
   await expect(started).rejects.toThrow(
     /thl on host1 has no "list -event".*\[cli-too-old\]; dsctl on host2 does not take "set -reset".*\[cli-too-old\]/,
   );
